@@ -12,7 +12,7 @@ import hashlib
 import re
 import secrets
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -465,18 +465,21 @@ def view_member(
     viewer: User,
     member_id: str,
     *,
-    members: MemberDirectory,
-    scopes: ScopeResolver,
+    members: Callable[[UnitOfWork], MemberDirectory],
+    scopes: Callable[[UnitOfWork], ScopeResolver],
     now: datetime,
     reason: str,
 ) -> MemberSummary:
     """Read one member for ``viewer``: refuses (audited as refuse) outside the viewer's scope, records
-    the read, raises ``NotFound`` for an unknown member (also recorded: probing is worth seeing)."""
+    the read, raises ``NotFound`` for an unknown member (also recorded: probing is worth seeing).
+
+    ``members`` and ``scopes`` build the directory and resolver over the open unit of work (the store
+    serves them from the same transaction); tests pass ``lambda uow: fake``."""
     with uow:
         authorize_member_access(
-            uow, viewer, Permission.MEMBER_READ, member_id, scopes=scopes, reason=reason, now=now
+            uow, viewer, Permission.MEMBER_READ, member_id, scopes=scopes(uow), reason=reason, now=now
         )
-        summary = members.get_summary(member_id)
+        summary = members(uow).get_summary(member_id)
         record_access(
             uow,
             viewer,
