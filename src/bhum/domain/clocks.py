@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
@@ -82,6 +82,12 @@ ClockStatus = Literal["on_time", "due_soon", "overdue"]
 URGENCIES: frozenset[str] = frozenset(get_args(Urgency))
 REVIEW_KINDS: frozenset[str] = frozenset(get_args(ReviewKind))
 LINES_OF_BUSINESS: frozenset[str] = frozenset(get_args(LineOfBusiness))
+
+
+def _utc(moment: datetime) -> datetime:
+    # Python compares and subtracts datetimes sharing one tzinfo by wall time, ignoring DST and fold;
+    # instants are only comparable in UTC.
+    return moment.astimezone(UTC)
 
 
 class ClockUnit(StrEnum):
@@ -189,7 +195,7 @@ class Deadline:
     def __post_init__(self) -> None:
         require_aware(self.due, field="due", record=self.rule_id)
         require_aware(self.started, field="started", record=self.rule_id)
-        if self.due < self.started:
+        if _utc(self.due) < _utc(self.started):
             raise InputError(
                 f"due {self.due.isoformat()} is before the clock started {self.started.isoformat()}",
                 field="due",
@@ -315,7 +321,7 @@ def strictest(deadlines: Iterable[Deadline]) -> Deadline:
     candidates = list(deadlines)
     if not candidates:
         raise InputError("no deadlines to compare", field="deadlines")
-    return min(candidates, key=lambda d: (d.due, d.rule_id, d.label, d.started))
+    return min(candidates, key=lambda d: (_utc(d.due), d.rule_id, d.label, _utc(d.started)))
 
 
 def _check_literal(value: str, allowed: frozenset[str], *, field: str) -> str:
@@ -386,12 +392,12 @@ def time_to_decision(received: datetime, decided: datetime) -> timedelta:
     """Elapsed time from receipt to decision (REG-02 reports its average and median)."""
     require_aware(received, field="received")
     require_aware(decided, field="decided")
-    if decided < received:
+    if _utc(decided) < _utc(received):
         raise InputError(
             f"decided {decided.isoformat()} before the request was received {received.isoformat()}",
             field="decided",
         )
-    return decided - received
+    return _utc(decided) - _utc(received)
 
 
 def clock_status(deadline: Deadline, now: datetime, *, warn_within: timedelta) -> ClockStatus:
@@ -400,9 +406,10 @@ def clock_status(deadline: Deadline, now: datetime, *, warn_within: timedelta) -
     require_aware(now, field="now")
     if warn_within < timedelta(0):
         raise InputError("the warning window cannot be negative", field="warn_within")
-    if now > deadline.due:
+    remaining = _utc(deadline.due) - _utc(now)
+    if remaining < timedelta(0):
         return "overdue"
-    if deadline.due - now <= warn_within:
+    if remaining <= warn_within:
         return "due_soon"
     return "on_time"
 
