@@ -105,7 +105,7 @@ class PlanContact:
     phone: str
     address_lines: tuple[str, ...]
     tty: str = "711"
-    hours: str = "Monday to Friday, 8 a.m. to 6 p.m."
+    hours: str = "Monday to Friday, 8 a.m. to 6 p.m. Central time."  # a full sentence
     fax: str | None = None
     website: str | None = None
     department: str = "Behavioral Health Utilization Management"
