@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Self
 
 from bhum.domain.access import ApiToken, AuditEvent, User
@@ -174,3 +174,18 @@ class FakeMembers:
 
     def on_caseload(self, staff_id: str, member_id: str) -> bool:
         return staff_id in self.caseload.get(member_id, set())
+
+
+class MutableClock:
+    """A clock tests move by hand: ``clock()`` returns the time, ``clock.advance(...)`` moves it."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("the clock needs a time zone aware start")
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now = self.now + delta
