@@ -167,6 +167,17 @@ def configure_logging(
     _configured = True
 
 
+def reset_logging() -> None:
+    """Undo ``configure_logging`` (for tests that capture output)."""
+    global _configured
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_bhum", False):
+            root.removeHandler(old)
+    structlog.reset_defaults()
+    _configured = False
+
+
 def redact_mapping(values: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Apply the redaction rules to a mapping outside logging (e.g. an error context)."""
     return redact_member_data(None, "", dict(values))
