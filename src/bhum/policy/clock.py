@@ -31,8 +31,8 @@ def clock_rule(rule: Rule, parameter: str | None = None) -> ClockRule:
     param = deadline_parameter(rule, parameter)
     assert isinstance(param.value, Duration)
     return ClockRule(
-        rule_id=rule.id,
+        rule_id=rule.implements[0],  # clocks cite the catalog ID; the label names the pack rule
         amount=param.value.amount,
         unit=ClockUnit(param.value.unit.value),
-        label=f"{rule.title} ({param.value})",
+        label=f"{rule.title} ({param.value}; {rule.pack_id}@{rule.pack_version} {rule.id})",
     )

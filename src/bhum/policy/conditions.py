@@ -72,6 +72,11 @@ class Operand:
     def evidence(self) -> Evidence:
         return Evidence(self.name, self.value, "parameter" if self.from_parameter else "constant")
 
+    @property
+    def label(self) -> str:
+        """``daily_limit 16`` for a parameter, ``16`` for a constant."""
+        return f"{self.name} {self.display}" if self.from_parameter else self.display
+
 
 SCALAR_TYPES = (
     ParameterType.INTEGER,
@@ -173,7 +178,7 @@ class Compare(Condition):
     """``fact op operand``: lt, le, eq, ne, ge, gt."""
 
     type_name = "compare"
-    __slots__ = ("fact", "op", "op_name", "to")
+    __slots__ = ("fact", "op", "op_name", "to", "to_fact")
 
     def __init__(self, spec: Mapping[str, Any], path: str, ctx: BuildContext) -> None:
         self.fact = _fact_name(spec, "fact", path, ctx)
@@ -182,25 +187,41 @@ class Compare(Condition):
             raise ctx.error(f"{path}.op", f"op must be one of {', '.join(_OPS)}, not {op!r}")
         self.op_name = str(op)
         self.op = _OPS[self.op_name][0]
-        self.to = _operand(spec.get("to"), f"{path}.to", ctx, SCALAR_TYPES)
+        raw = spec.get("to")
+        # Another fact (units used vs units authorized) or a parameter / constant.
+        self.to_fact: str | None = None
+        self.to: Operand | None = None
+        if isinstance(raw, Mapping) and set(raw) == {"fact"}:
+            self.to_fact = _fact_name(raw, "fact", f"{path}.to", ctx)
+        else:
+            self.to = _operand(raw, f"{path}.to", ctx, SCALAR_TYPES)
 
     def facts(self) -> set[str]:
-        return {self.fact}
+        return {self.fact} | ({self.to_fact} if self.to_fact else set())
 
     def evaluate(self, facts: Facts, evidence: list[Evidence]) -> Result:
         value = facts.get(self.fact)
-        evidence.append(self.to.evidence())
+        if self.to is not None:
+            evidence.append(self.to.evidence())
+            other, other_name, other_display = self.to.value, self.to.label, ""
+        else:
+            assert self.to_fact is not None
+            other, other_name = facts.get(self.to_fact), self.to_fact
+            if other is None:
+                return UNKNOWN, f"{self.to_fact} is not documented"
+            evidence.append(Evidence(self.to_fact, other, "fact"))
+            other_display = f" {_show(other)}"
         if value is None:
             return UNKNOWN, f"{self.fact} is not documented"
         evidence.append(Evidence(self.fact, value, "fact"))
         try:
-            ok = self.op(value, self.to.value)
+            ok = self.op(value, other)
         except TypeError:
-            return UNKNOWN, f"{self.fact} {_show(value)!r} cannot be compared with {self.to.name}"
+            return UNKNOWN, f"{self.fact} {_show(value)!r} cannot be compared with {other_name}"
         words = _OPS[self.op_name][1]
         if ok:
-            return MET, f"{self.fact} {_show(value)} is {words} {self.to.name} {self.to.display}"
-        return NOT_MET, f"{self.fact} {_show(value)} is not {words} {self.to.name} {self.to.display}"
+            return MET, f"{self.fact} {_show(value)} is {words} {other_name}{other_display}"
+        return NOT_MET, f"{self.fact} {_show(value)} is not {words} {other_name}{other_display}"
 
 
 class Between(Condition):
@@ -225,9 +246,9 @@ class Between(Condition):
             return UNKNOWN, f"{self.fact} is not documented"
         evidence.append(Evidence(self.fact, value, "fact"))
         if value < self.low.value:
-            return NOT_MET, f"{self.fact} {_show(value)} is below {self.low.name} {self.low.display}"
+            return NOT_MET, f"{self.fact} {_show(value)} is below {self.low.label}"
         if value > self.high.value:
-            return NOT_MET, f"{self.fact} {_show(value)} is above {self.high.name} {self.high.display}"
+            return NOT_MET, f"{self.fact} {_show(value)} is above {self.high.label}"
         return MET, f"{self.fact} {_show(value)} is within {self.low.display}–{self.high.display}"
 
 
@@ -316,9 +337,9 @@ class AgeBand(Condition):
         # The birth date itself stays out of the evidence: member data does not travel further than needed.
         evidence.append(Evidence("age", age, "derived"))
         if self.min_age is not None and age < self.min_age.value:
-            return NOT_MET, f"age {age} is below {self.min_age.name} {self.min_age.display}"
+            return NOT_MET, f"age {age} is below {self.min_age.label}"
         if self.max_age is not None and age > self.max_age.value:
-            return NOT_MET, f"age {age} is above {self.max_age.name} {self.max_age.display}"
+            return NOT_MET, f"age {age} is above {self.max_age.label}"
         return MET, f"age {age} is within the band"
 
 
@@ -363,6 +384,58 @@ class Present(Condition):
         if missing:
             return NOT_MET, f"not documented: {', '.join(missing)}"
         return MET, f"documented: {', '.join(self.names)}"
+
+
+class AllTrue(Condition):
+    """Every fact named by a string_list parameter is true (Kleene: false -> not_met, absent -> unknown).
+
+    For criteria a reviewer attests to: a criterion not yet documented pends, it does not deny.
+    """
+
+    type_name = "all_true"
+    any_mode = False
+    __slots__ = ("list_name", "names")
+
+    def __init__(self, spec: Mapping[str, Any], path: str, ctx: BuildContext) -> None:
+        raw = spec.get("facts")
+        if not (isinstance(raw, Mapping) and set(raw) == {"param"}):
+            raise ctx.error(f"{path}.facts", "expected {param: NAME} naming a string_list parameter")
+        param = ctx.parameter(f"{path}.facts.param", raw["param"], (ParameterType.STRING_LIST,))
+        self.names: tuple[str, ...] = param.value  # type: ignore[assignment]
+        self.list_name = param.name
+
+    def facts(self) -> set[str]:
+        return set(self.names)
+
+    def derived(self) -> set[str]:
+        return {"false", "undocumented"}
+
+    def evaluate(self, facts: Facts, evidence: list[Evidence]) -> Result:
+        true = [n for n in self.names if facts.get(n) is True]
+        false = tuple(n for n in self.names if facts.get(n) is False)
+        undocumented = tuple(n for n in self.names if not isinstance(facts.get(n), bool))
+        evidence.append(Evidence(self.list_name, self.names, "parameter"))
+        evidence.append(Evidence("false", false, "derived"))
+        evidence.append(Evidence("undocumented", undocumented, "derived"))
+        if self.any_mode:
+            if true:
+                return MET, f"true: {', '.join(true)}"
+            if undocumented:
+                return UNKNOWN, f"none true; not documented: {', '.join(undocumented)}"
+            return NOT_MET, f"none of {', '.join(self.names)} is true"
+        if false:
+            return NOT_MET, f"not met: {', '.join(false)}"
+        if undocumented:
+            return UNKNOWN, f"not documented: {', '.join(undocumented)}"
+        return MET, f"all met: {', '.join(self.names)}"
+
+
+class AnyTrue(AllTrue):
+    """At least one fact named by a string_list parameter is true (Kleene OR over the facts)."""
+
+    type_name = "any_true"
+    any_mode = True
+    __slots__ = ()
 
 
 def _as_days(spec: Any, path: str, ctx: BuildContext) -> Operand:
@@ -731,7 +804,7 @@ class Deadline(Condition):
         evidence.append(Evidence(self.anchor, anchor, "fact"))
         due = due_date(anchor, self.clock, self.direction, facts)
         if due is None:
-            return UNKNOWN, f"no clock arithmetic for {self.clock.unit} without bhum.domain.clocks"
+            return UNKNOWN, f"{self.anchor} needs a time zone to count {self.clock.unit}"
         evidence.append(Evidence("due", due, "derived"))
         event = facts.get(self.event)
         if event is None:
@@ -752,38 +825,29 @@ def _later(a: date | datetime, b: date | datetime) -> bool:
     return bool(a > b)  # type: ignore[operator]
 
 
-def due_date(
-    anchor: date | datetime, clock: Duration, direction: str, facts: Facts
-) -> date | datetime | None:
-    """When a clock started at ``anchor`` runs out (or, ``before``, the latest on-time moment).
+def due_date(anchor: date | datetime, clock: Duration, direction: str, facts: Facts) -> date | None:
+    """When a clock started at ``anchor`` runs out (``before``: the latest on-time moment before it).
 
-    Calendar days and hours are plain elapsed time. Business days need the plan's holidays and time
-    zone, which only bhum.domain.clocks knows: used when importable (facts ``holidays`` and
-    ``time_zone`` are passed on), else ``None``.
+    Aware datetimes counting forward go through bhum.domain.clocks (local wall time for calendar
+    days, the plan's holidays for business days; facts ``time_zone`` and ``holidays``). Plain dates
+    count calendar days. Anything else (business days backwards) has no answer here: ``None``.
     """
     sign = -1 if direction == "before" else 1
+    if isinstance(anchor, datetime) and anchor.tzinfo is not None and sign > 0:
+        from zoneinfo import ZoneInfo
+
+        from bhum.domain import clocks
+
+        tz = facts.get("time_zone") or ZoneInfo("UTC")
+        unit = clocks.ClockUnit(clock.unit.value)
+        rule = clocks.ClockRule(rule_id="deadline", amount=clock.amount, unit=unit, label="deadline")
+        holidays = frozenset(facts.get("holidays") or ())
+        return clocks.deadline(anchor, rule, tz=tz, holidays=holidays).due
     if clock.unit is DurationUnit.CALENDAR_DAYS:
         return anchor + timedelta(days=sign * clock.amount)
-    if clock.unit is DurationUnit.HOURS:
-        if not isinstance(anchor, datetime):
-            anchor = datetime.combine(anchor, datetime.min.time())
+    if clock.unit is DurationUnit.HOURS and isinstance(anchor, datetime):
         return anchor + timedelta(hours=sign * clock.amount)
-    return _business_due(anchor, clock, sign, facts)
-
-
-def _business_due(anchor: date | datetime, clock: Duration, sign: int, facts: Facts) -> datetime | None:
-    try:
-        from bhum.domain import clocks  # written alongside; imported lazily so packs load without it
-    except ImportError:
-        return None
-    from zoneinfo import ZoneInfo
-
-    if sign < 0 or not isinstance(anchor, datetime):
-        return None
-    tz = facts.get("time_zone") or ZoneInfo("UTC")
-    rule = clocks.ClockRule(rule_id="", amount=clock.amount, unit=clocks.ClockUnit.BUSINESS_DAYS, label="")
-    holidays = frozenset(facts.get("holidays") or ())
-    return clocks.deadline(anchor, rule, tz=tz, holidays=holidays).due
+    return None
 
 
 # ---------------------------------------------------------------------------- registry of types
@@ -797,6 +861,8 @@ CONDITION_TYPES: dict[str, type[Condition]] = {
         NotInCodeSet,
         AgeBand,
         Present,
+        AllTrue,
+        AnyTrue,
         WithinDays,
         CountAtLeast,
         All,

@@ -165,6 +165,9 @@ def _code(raw: Any, where: str, err: Any, default_system: str | None = None) -> 
         raw = {"code": raw}
     if not isinstance(raw, Mapping) or "code" not in raw:
         raise err(where, "a code needs {system, code} (and optionally display)")
+    extra = sorted(str(k) for k in raw if k not in ("system", "code", "display"))
+    if extra:  # often an unquoted comma inside a YAML flow mapping
+        raise err(f"{where}.{extra[0]}", f"a code has only system, code and display, not {extra[0]!r}")
     system_name = raw.get("system", default_system)
     if not isinstance(system_name, str):
         raise err(f"{where}.system", "a code needs a system")
