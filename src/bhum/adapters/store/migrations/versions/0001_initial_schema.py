@@ -1,6 +1,6 @@
 """Initial schema: population, utilization management, care management, access and audit.
 
-The audit table is append-only; on PostgreSQL a trigger refuses UPDATE and DELETE on it.
+The audit table is append-only: triggers refuse UPDATE and DELETE on it (PostgreSQL and SQLite).
 
 Revision ID: 0001
 Revises:
@@ -33,6 +33,18 @@ CREATE TRIGGER audit_events_append_only
 BEFORE UPDATE OR DELETE ON audit_events
 FOR EACH ROW EXECUTE FUNCTION bhum_audit_events_append_only()
 """
+
+
+SQLITE_AUDIT_GUARDS = [
+    """
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: UPDATE refused'); END
+""",
+    """
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: DELETE refused'); END
+""",
+]
 
 
 def upgrade() -> None:
@@ -364,6 +376,9 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(AUDIT_GUARD_FUNCTION)
         op.execute(AUDIT_GUARD_TRIGGER)
+    elif op.get_bind().dialect.name == "sqlite":
+        for guard in SQLITE_AUDIT_GUARDS:
+            op.execute(guard)
     # ### end Alembic commands ###
 
 
@@ -372,6 +387,9 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events")
         op.execute("DROP FUNCTION IF EXISTS bhum_audit_events_append_only()")
+    elif op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TRIGGER IF EXISTS audit_events_no_update")
+        op.execute("DROP TRIGGER IF EXISTS audit_events_no_delete")
     op.drop_table('decision_reasons')
     op.drop_table('request_codes')
     with op.batch_alter_table('decisions', schema=None) as batch_op:
