@@ -92,7 +92,7 @@ class FakeAuditLog:
     ) -> Sequence[AuditEvent]:
         rows = [
             e
-            for e in reversed(self._t.audit)  # newest first
+            for e in self._t.audit  # oldest first, as the SQL store returns them
             if (member_id is None or e.member_id == member_id)
             and (actor is None or e.actor == actor)
             and (since is None or e.at >= since)

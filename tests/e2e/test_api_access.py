@@ -215,8 +215,8 @@ def test_auditor_lists_the_trail_filtered_by_member(api: Api) -> None:
     api.get(f"/members/{MEMBER}", "prov_other")
     rows = api.client.get("/audit", params={"member_id": MEMBER}, headers=api.auth("auditor")).json()
     assert [(r["action"], r["actor"]) for r in rows] == [
-        ("refuse", api.ids["prov_other"]),
         ("read", api.ids["clinical"]),
+        ("refuse", api.ids["prov_other"]),
     ]
     last = api.db.audit[-1]
     assert last.actor == api.ids["auditor"] and last.entity_type == "audit_log"

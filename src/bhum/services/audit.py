@@ -77,7 +77,7 @@ def list_audit_events(
     since: datetime | None = None,
     limit: int = 100,
 ) -> Sequence[AuditEvent]:
-    """Events newest-first as the store returns them, for holders of ``audit.read``.
+    """Events in the store's order (oldest first), for holders of ``audit.read``.
 
     Reading the audit log is itself recorded (the log names members), and so is a refusal.
     """
