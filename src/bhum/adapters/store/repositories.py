@@ -532,6 +532,7 @@ class SqlServiceRequestRepository:
                 clinical=clinical_to_doc(request.clinical),
             )
         )
+        self.session.flush()  # the parent row first: codes reference it
         for role, codes in (("service", request.service_codes), ("diagnosis", request.clinical.diagnoses)):
             for position, code in enumerate(codes):
                 self.session.add(
@@ -605,6 +606,7 @@ class SqlAuthorizationRepository:
                 status=a.status.value,
             )
         )
+        self.session.flush()
         for position, code in enumerate(a.service_codes):
             self.session.add(
                 AuthorizationCodeRow(
