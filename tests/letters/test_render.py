@@ -267,3 +267,34 @@ def test_every_kind_has_a_template() -> None:
     from bhum.adapters.letters.renderer import TEMPLATES
 
     assert {p.stem for p in TEMPLATES.glob("*.typ")} == {k.value for k in LetterKind} | {"letterhead"}
+
+
+def _syllables(word: str) -> int:
+    """A rough English syllable count (vowel groups, silent final e): enough to track reading level."""
+    word = re.sub(r"[^a-z]", "", word.lower())
+    if len(word) <= 3:
+        return 1 if word else 0
+    word = re.sub(r"(?:[^laeiouy]es|ed|[^laeiouy]e)$", "", word)
+    word = re.sub(r"^y", "", word)
+    return max(1, len(re.findall(r"[aeiouy]{1,2}", word)))
+
+
+def flesch_kincaid_grade(text: str) -> float:
+    sentences = [s for s in re.split(r"[.!?:]+\s", text) if s.strip()]
+    words = re.findall(r"[A-Za-z][A-Za-z'-]*", text)
+    syllables = sum(_syllables(w) for w in words)
+    return 0.39 * len(words) / len(sentences) + 11.8 * syllables / len(words) - 15.59
+
+
+def test_flesch_kincaid_counts_a_known_sentence() -> None:
+    assert flesch_kincaid_grade("The cat sat on the mat. The dog ran.") < 1
+    hard = "Authorization determinations necessitate comprehensive documentation substantiating necessity."
+    assert flesch_kincaid_grade(hard) > 12
+
+
+@pytest.mark.parametrize("content", f.every_kind(), ids=lambda c: c.letter_id)
+def test_plain_language_at_most_eighth_grade(texts: dict[str, str], content: LetterContent) -> None:
+    """REG-03 plain language: the letter body (greeting to signature) reads at grade 8 or below."""
+    text = texts[content.letter_id]
+    body = text[text.index("Dear") : text.index("Sincerely")]
+    assert flesch_kincaid_grade(body) <= 8.0
