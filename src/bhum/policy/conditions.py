@@ -408,14 +408,14 @@ class AllTrue(Condition):
         return set(self.names)
 
     def derived(self) -> set[str]:
-        return {"false", "undocumented"}
+        return {"failed", "undocumented"}
 
     def evaluate(self, facts: Facts, evidence: list[Evidence]) -> Result:
         true = [n for n in self.names if facts.get(n) is True]
         false = tuple(n for n in self.names if facts.get(n) is False)
         undocumented = tuple(n for n in self.names if not isinstance(facts.get(n), bool))
         evidence.append(Evidence(self.list_name, self.names, "parameter"))
-        evidence.append(Evidence("false", false, "derived"))
+        evidence.append(Evidence("failed", false, "derived"))
         evidence.append(Evidence("undocumented", undocumented, "derived"))
         if self.any_mode:
             if true:

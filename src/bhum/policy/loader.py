@@ -41,6 +41,7 @@ CATALOG_FILE = "rule-catalog.yaml"
 # Short names a pack may use for a code system; anything else must be a full URI.
 CODE_SYSTEMS: dict[str, str] = {
     "icd10cm": cs.ICD10CM,
+    "icd-10-cm": cs.ICD10CM,
     "hcpcs": cs.HCPCS,
     "cpt": cs.CPT,
     "ndc": cs.NDC,
@@ -278,9 +279,6 @@ def _rule(
     def err(field: str, message: str) -> PackError:
         return PackError(message, source=str(source), record=rule_id, field=field)
 
-    program = pack["program"]
-    if not rule_id.startswith(f"{program}."):
-        raise err(f"{at}.id", f"rule ids of pack {program!r} start with '{program}.'")
     for i, ref in enumerate(raw["implements"]):
         if ref not in catalog:
             raise err(f"{at}.implements[{i}]", f"{ref} is not in the rule catalog ({CATALOG_FILE})")
@@ -359,11 +357,11 @@ def load_pack(path: str | Path, *, catalog: Mapping[str, str] | None = None) -> 
             source=str(header_file),
             field="version",
         )
-    if header["program"] != folder.parent.name:
+    if header["id"] != folder.parent.name:
         raise PackError(
-            f"program {header['program']!r} differs from its folder {folder.parent.name!r}",
+            f"pack id {header['id']!r} differs from its folder {folder.parent.name!r}",
             source=str(header_file),
-            field="program",
+            field="id",
         )
     if catalog is None:
         catalog_file = find_catalog(folder)
@@ -371,13 +369,16 @@ def load_pack(path: str | Path, *, catalog: Mapping[str, str] | None = None) -> 
             raise PackError(f"no {CATALOG_FILE} in the pack folder or above it", source=str(header_file))
         catalog = load_catalog(catalog_file)
 
-    rule_files = sorted((folder / "rules").glob("*.yaml"))
-    if not rule_files:
-        raise PackError("a pack needs at least one rules/*.yaml file", source=str(folder / "rules"))
+    # Rules sit in rules/*.yaml, or inline in pack.yaml (then checked with the same rule schema).
+    documents: list[tuple[Path, Any]] = []
+    if "rules" in header:
+        documents.append((header_file, {"rules": header["rules"]}))
+    documents += [(f, _read_yaml(f)) for f in sorted((folder / "rules").glob("*.yaml"))]
+    if not documents:
+        raise PackError("a pack needs rules in rules/*.yaml or in pack.yaml", source=str(folder / "rules"))
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    for rule_file in rule_files:
-        document = _read_yaml(rule_file)
+    for rule_file, document in documents:
         _check_schema(document, "rule.schema.json", rule_file)
         for index, raw in enumerate(document["rules"]):
             if raw["id"] in seen:
@@ -420,7 +421,8 @@ class PackRegistry:
         self.catalog: dict[str, str] = dict(catalog or {})
         self._all: dict[tuple[str, str], Pack] = {}
         for pack in packs:
-            self._all[(pack.program, pack.version)] = pack
+            # Keyed by pack id (its folder), which is the program for the core packs.
+            self._all[(pack.id, pack.version)] = pack
         self._selected: dict[str, Pack] = {}
         for program in sorted({p for p, _ in self._all}):
             pinned = (pins or {}).get(program)
@@ -434,6 +436,14 @@ class PackRegistry:
         self._rules: dict[str, Rule] = {}
         for pack in self._selected.values():
             for rule in pack.rules:
+                if rule.id in self._rules:
+                    other = self._rules[rule.id]
+                    raise PackError(
+                        f"rule id also used by pack {other.pack_id}@{other.pack_version}",
+                        source=rule.source_file,
+                        record=rule.id,
+                        field="id",
+                    )
                 self._rules[rule.id] = rule
 
     @property
@@ -538,12 +548,4 @@ def load_packs(root: str | Path, *, pins: Mapping[str, str] | None = None) -> Pa
         raise PackError(f"no {CATALOG_FILE} in the packs folder", source=str(root))
     catalog = load_catalog(catalog_file)
     packs = [load_pack(folder, catalog=catalog) for folder in pack_folders(root)]
-    rule_owner: dict[str, str] = {}
-    for pack in packs:
-        for rule in pack.rules:
-            owner = rule_owner.setdefault(f"{rule.id}@{pack.version}", pack.id)
-            if owner != pack.id:
-                raise PackError(
-                    f"rule id also used by pack {owner}", source=rule.source_file, record=rule.id, field="id"
-                )
     return PackRegistry(packs, pins=pins, catalog=catalog)
