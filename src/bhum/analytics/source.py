@@ -1,0 +1,296 @@
+"""ClaimsSource: the claims input tables opened on DuckDB (default) or PySpark, validated and typed.
+
+The rules only ever see ``source.table(name)``, an Ibis table with the contract's columns and types,
+so the same rule code runs on either engine. Every table is checked in one set-based pass before any
+rule runs; the first bad row is reported as an InputError naming the file, the row and the field.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from bhum.analytics.schema import CONTRACTS, Column, Kind, TableContract
+from bhum.domain.errors import InputError
+
+ROW = "_row"  # 1-based row in the file (the CSV line number, header being line 1), when known
+_ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_INTEGER = r"^-?[0-9]+$"
+_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
+_IBIS_TYPE = {Kind.STRING: "string", Kind.DATE: "date", Kind.INTEGER: "int64", Kind.NUMBER: "float64"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Check:
+    column: str
+    problem: str  # how the message reads, with {value} for the raw value
+    bad: ir.BooleanValue
+
+
+class ClaimsSource:
+    """The validated, typed claims tables on one engine. Build it with a ``from_*`` constructor."""
+
+    def __init__(self, con: Any, tables: Mapping[str, ir.Table], backend: str) -> None:
+        self.con = con
+        self.backend = backend  # "duckdb" | "pyspark" | another Ibis backend name
+        self._tables = dict(tables)
+
+    def table(self, name: str) -> ir.Table:
+        return self._tables[name]
+
+    # -- constructors -------------------------------------------------------------------------------
+
+    @classmethod
+    def from_files(
+        cls,
+        location: str | os.PathLike[str] | Mapping[str, str | os.PathLike[str]],
+        *,
+        spark: Any | None = None,
+        materialize: bool = True,
+    ) -> ClaimsSource:
+        """Open ``<dir>/<table>.parquet`` (or ``.csv``) files, or an explicit {table: path} mapping.
+
+        With ``spark`` (a SparkSession) the tables are opened on PySpark, otherwise on an in-process
+        DuckDB; ``materialize`` copies the typed columns into DuckDB once so the rules scan them fast.
+        """
+        paths = _locate(location)
+        con = ibis.pyspark.connect(spark) if spark is not None else ibis.duckdb.connect()
+        backend = "pyspark" if spark is not None else "duckdb"
+        tables: dict[str, ir.Table] = {}
+        for name, contract in CONTRACTS.items():
+            path = paths.get(name)
+            if path is None:
+                if not contract.optional:
+                    raise InputError(f"the {name} table is missing", source=str(location), field=name)
+                tables[name] = _empty(con, backend, contract, spark)
+                continue
+            raw = _read(con, backend, name, path, spark)
+            tables[name] = _validated(raw, contract, source=str(path))
+        return cls._finish(con, backend, tables, materialize and spark is None)
+
+    @classmethod
+    def from_ibis(
+        cls, con: Any, names: Mapping[str, str] | None = None, *, materialize: bool = False
+    ) -> ClaimsSource:
+        """Use tables already in a database reachable through an Ibis connection (DuckDB, PostgreSQL,
+        PySpark ...); ``names`` maps a contract table to the database table name."""
+        names = dict(names or {})
+        backend = str(con.name)
+        existing = set(con.list_tables())
+        tables: dict[str, ir.Table] = {}
+        for name, contract in CONTRACTS.items():
+            db_name = names.get(name, name)
+            if db_name not in existing:
+                if not contract.optional:
+                    raise InputError(f"the database has no table {db_name!r}", source=backend, field=name)
+                tables[name] = _empty(con, backend, contract, None)
+                continue
+            tables[name] = _validated(con.table(db_name), contract, source=f"{backend} table {db_name}")
+        return cls._finish(con, backend, tables, materialize and backend == "duckdb")
+
+    @classmethod
+    def from_duckdb(
+        cls, database: str | os.PathLike[str], names: Mapping[str, str] | None = None
+    ) -> ClaimsSource:
+        """Open the contract tables inside an existing DuckDB database file (read-only)."""
+        con = ibis.duckdb.connect(str(database), read_only=True)
+        return cls.from_ibis(con, names)
+
+    @classmethod
+    def _finish(cls, con: Any, backend: str, tables: dict[str, ir.Table], materialize: bool) -> ClaimsSource:
+        if materialize:
+            for name, expr in list(tables.items()):
+                sql = con.compile(expr)
+                con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "bhum_{name}" AS {sql}')
+                tables[name] = con.table(f"bhum_{name}")
+        return cls(con, tables, backend)
+
+
+# -- reading ----------------------------------------------------------------------------------------
+
+
+def _locate(location: str | os.PathLike[str] | Mapping[str, str | os.PathLike[str]]) -> dict[str, Path]:
+    if isinstance(location, Mapping):
+        return {name: Path(p) for name, p in location.items()}
+    folder = Path(location)
+    if not folder.is_dir():
+        raise InputError("the claims input directory does not exist", source=str(folder))
+    found: dict[str, Path] = {}
+    for name in CONTRACTS:
+        for candidate in (folder / f"{name}.parquet", folder / name, folder / f"{name}.csv"):
+            if candidate.exists():
+                found[name] = candidate
+                break
+    return found
+
+
+def _read(con: Any, backend: str, name: str, path: Path, spark: Any | None) -> ir.Table:
+    if not path.exists():
+        raise InputError("the file does not exist", source=str(path), field=name)
+    view = f"raw_{name}"
+    if path.suffix.lower() == ".csv":
+        # Every value is read as text so a bad one is reported, not silently turned into null.
+        arrow = _read_csv_as_text(path)
+        if spark is not None:
+            spark.createDataFrame(arrow).createOrReplaceTempView(view)
+            return con.table(view)
+        con.con.register(view, arrow)
+        return con.table(view)
+    if spark is not None:
+        spark.read.parquet(str(path)).createOrReplaceTempView(view)
+        return con.table(view)
+    pattern = str(path / "*.parquet") if path.is_dir() else str(path)
+    table = con.read_parquet(pattern, table_name=view, file_row_number=True)
+    return table.mutate(**{ROW: table.file_row_number + 1}).drop("file_row_number")
+
+
+def _read_csv_as_text(path: Path) -> pa.Table:
+    try:
+        with path.open("rb") as handle:
+            header = handle.readline().decode("utf-8").strip().split(",")
+        arrow = pacsv.read_csv(
+            path,
+            convert_options=pacsv.ConvertOptions(
+                column_types={c.strip('"'): pa.string() for c in header},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise InputError(f"malformed CSV: {exc}", source=str(path)) from exc
+    return arrow.append_column(ROW, pa.array(range(2, arrow.num_rows + 2), pa.int64()))
+
+
+def _empty(con: Any, backend: str, contract: TableContract, spark: Any | None) -> ir.Table:
+    schema = pa.schema([(c.name, _arrow_type(c.kind)) for c in contract.columns])
+    empty = schema.empty_table()
+    view = f"empty_{contract.name}"
+    if spark is not None:
+        spark.createDataFrame(empty.to_pandas(), schema=_spark_ddl(contract)).createOrReplaceTempView(view)
+    else:
+        con.con.register(view, empty)
+    return con.table(view)
+
+
+def _arrow_type(kind: Kind) -> pa.DataType:
+    return {
+        Kind.STRING: pa.string(),
+        Kind.DATE: pa.date32(),
+        Kind.INTEGER: pa.int64(),
+        Kind.NUMBER: pa.float64(),
+    }[kind]
+
+
+def _spark_ddl(contract: TableContract) -> str:
+    spark_type = {Kind.STRING: "string", Kind.DATE: "date", Kind.INTEGER: "bigint", Kind.NUMBER: "double"}
+    return ", ".join(f"{c.name} {spark_type[c.kind]}" for c in contract.columns)
+
+
+# -- validation -------------------------------------------------------------------------------------
+
+
+def _validated(raw: ir.Table, contract: TableContract, *, source: str) -> ir.Table:
+    """Check every row in one pass; raise on the first bad one; return the typed table."""
+    present = set(raw.columns)
+    for column in contract.columns:
+        if column.required and column.name not in present:
+            raise InputError(f"required column {column.name!r} is missing", source=source, field=column.name)
+    checks: list[_Check] = []
+    typed: dict[str, ir.Value] = {}
+    for column in contract.columns:
+        if column.name not in present:
+            typed[column.name] = ibis.null(_IBIS_TYPE[column.kind])
+            continue
+        value, column_checks = _parse(raw[column.name], column)
+        typed[column.name] = value
+        checks.extend(column_checks)
+    if checks:
+        _raise_first_bad(raw, contract, checks, source)
+    return raw.select(**typed)
+
+
+def _parse(raw: ir.Value, column: Column) -> tuple[ir.Value, list[_Check]]:
+    checks: list[_Check] = []
+    target = _IBIS_TYPE[column.kind]
+    if raw.type().is_string():
+        text = raw.strip()
+        blank = raw.isnull() | (text == "")
+        if column.kind is Kind.STRING:
+            value: ir.Value = ibis.ifelse(blank, ibis.null("string"), text)
+        else:
+            shape = {Kind.DATE: _ISO_DATE, Kind.INTEGER: _INTEGER, Kind.NUMBER: _NUMBER}[column.kind]
+            parsed = text.try_cast(target)
+            checks.append(
+                _Check(
+                    column.name,
+                    f"{{value!r}} is not a valid {column.kind.value.replace('int64', 'integer').replace('float64', 'number')}"
+                    + (" (expected YYYY-MM-DD)" if column.kind is Kind.DATE else ""),
+                    ~blank & (~text.re_search(shape) | parsed.isnull()),
+                )
+            )
+            value = ibis.ifelse(blank, ibis.null(target), parsed)
+    else:
+        if column.kind is Kind.STRING:
+            value = raw.cast("string")
+        else:
+            value = raw.cast(target)
+        blank = raw.isnull()
+    if column.required:
+        checks.append(_Check(column.name, "a value is required", blank))
+    if column.pattern is not None:
+        code = value.cast("string")
+        checks.append(
+            _Check(
+                column.name, f"unknown {column.what} {{value!r}}", ~blank & ~code.re_search(column.pattern)
+            )
+        )
+    if column.vocabulary:
+        code = value.cast("string")
+        known = ", ".join(column.vocabulary)
+        checks.append(
+            _Check(
+                column.name,
+                f"unknown {column.what} {{value!r}} (known: {known})",
+                ~blank & ~code.isin(column.vocabulary),
+            )
+        )
+    return value, checks
+
+
+def _raise_first_bad(raw: ir.Table, contract: TableContract, checks: list[_Check], source: str) -> None:
+    has_row = ROW in raw.columns
+    keys = [k for k in contract.record_keys if k in raw.columns]
+    flags = {f"_bad_{i}": check.bad.fill_null(False) for i, check in enumerate(checks)}
+    shown = sorted({c.column for c in checks})
+    query = raw.select(
+        *([ROW] if has_row else []),
+        *[raw[k].cast("string").name(f"_key_{k}") for k in keys],
+        *[raw[c].cast("string").name(f"_val_{c}") for c in shown],
+        **flags,
+    )
+    query = query.filter(ibis.or_(*[query[f] for f in flags]))
+    order = [ROW] if has_row else [f"_key_{k}" for k in keys]
+    rows = query.order_by(order).limit(1).to_pyarrow().to_pylist()
+    if not rows:
+        return
+    row = rows[0]
+    check = next(c for i, c in enumerate(checks) if row[f"_bad_{i}"])
+    record: str | int
+    if has_row:
+        record = int(row[ROW])
+    else:
+        record = "/".join(f"{k}={row[f'_key_{k}']}" for k in keys)
+    raise InputError(
+        check.problem.format(value=row[f"_val_{check.column}"]),
+        source=source,
+        record=record,
+        field=check.column,
+    )
