@@ -298,3 +298,13 @@ def test_plain_language_at_most_eighth_grade(texts: dict[str, str], content: Let
     text = texts[content.letter_id]
     body = text[text.index("Dear") : text.index("Sincerely")]
     assert flesch_kincaid_grade(body) <= 8.0
+
+
+def test_concurrent_writes_of_one_letter_leave_one_file_and_no_temp_files(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        paths = list(pool.map(lambda _: write(f.opm_member_notice(), tmp_path), range(8)))
+    assert set(paths) == {tmp_path / "opm-member-1.pdf"}
+    assert [p.name for p in tmp_path.iterdir()] == ["opm-member-1.pdf"]
+    assert "30-day period" in text_of(paths[0].read_bytes())
