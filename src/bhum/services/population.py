@@ -343,6 +343,14 @@ def read_population(directory: Path) -> Population:
                     ethnicity=row.optional_text("ethnicity"),
                     pcp_npi=row.optional_text("pcp_npi"),
                 )
+        else:
+            # Every coverage row repeats the member: validate it and keep it consistent.
+            known = members[member_id]
+            if row.day("birth_date") != known.birth_date:
+                raise row.error("differs from the member's birth date on an earlier row", "birth_date")
+            if row.choice(Sex, "sex") is not known.sex:
+                raise row.error("differs from the member's sex on an earlier row", "sex")
+            row.optional_day("death_date")
         plan_id = row.text("plan_id")
         if plan_id not in plans:
             raise row.error(f"plan {plan_id!r} is not in plans", "plan_id")
