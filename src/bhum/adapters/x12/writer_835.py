@@ -240,7 +240,8 @@ def _number(values: pa.Array) -> pa.Array:
 
 
 def _yyyymmdd(values: pa.Array) -> pa.Array:
-    return pc.strftime(pc.cast(values, pa.timestamp("s")), format="%Y%m%d")
+    # date32 -> "2026-01-05" -> "20260105"; an order of magnitude faster than strftime
+    return pc.replace_substring(pc.cast(values, pa.string()), "-", "")
 
 
 def _cents(values: pa.Array) -> np.ndarray:
@@ -388,11 +389,15 @@ def write_835(decisions: pa.Table, run: PaymentRun, envelope: Envelope) -> Remit
     start = col("service_date").chunk(0)
     end = pc.fill_null(col("service_end_date").chunk(0), start)
     single_day = pc.equal(start, end)
-    dtm = pc.if_else(
-        single_day,
-        _join("DTM*472*", _yyyymmdd(start), _T),
-        _join("DTM*150*", _yyyymmdd(start), _T, "DTM*151*", _yyyymmdd(end), _T),
-    )
+    start_text = _yyyymmdd(start)
+    if pc.all(single_day).as_py():
+        dtm = _join("DTM*472*", start_text, _T)
+    else:
+        dtm = pc.if_else(
+            single_day,
+            _join("DTM*472*", start_text, _T),
+            _join("DTM*150*", start_text, _T, "DTM*151*", _yyyymmdd(end), _T),
+        )
 
     cas = _cas_blocks(adjustments, flat, group, reason, adj_cents, parent, n)
     ref = _join("REF*6R*", pc.cast(col("claim_line_number").chunk(0), pa.string()), _T)
