@@ -1,11 +1,12 @@
 """The ``bhum`` command line. Each command group lives in its own module and only turns arguments
-into calls on the service layer."""
+into calls on the service layer; the root callback hands every command the composition root."""
 
 from __future__ import annotations
 
 import typer
 
-from bhum.entrypoints.cli import db, packs, synth
+from bhum.bootstrap import bootstrap
+from bhum.entrypoints.cli import db, packs, synth, users
 
 app = typer.Typer(
     name="bhum",
@@ -13,8 +14,18 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+@app.callback()
+def _root(ctx: typer.Context) -> None:
+    """Behavioral-health utilization and care management."""
+    if ctx.obj is None:
+        ctx.obj = bootstrap()
+
+
 app.add_typer(packs.app, name="packs")
 app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
 app.command("synth")(synth.synth)
 
 
