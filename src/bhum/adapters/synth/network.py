@@ -93,7 +93,8 @@ PLAN_SPECS: tuple[PlanSpec, ...] = (
     ),
 )
 
-# (contract type, organization noun, organizations per scale unit, [(role, taxonomy, specialty, is_pcp, count)],
+# (contract type, organization noun, organizations per scale unit,
+#  [(role, taxonomy, specialty, is_pcp, count)],
 #  [(staff role, credentials, has_npi, count)])
 _ORG_KINDS: tuple[
     tuple[str, str, int, tuple[tuple[str, str, str, bool, int], ...], tuple[tuple[str, str, int], ...]], ...
@@ -347,13 +348,7 @@ def build_network(seed: int, members: int, year: int, vocab: Vocab) -> Network:
         plan_name_v=vocab.many(p.name for p in PLAN_SPECS),
         plan_payer_v=vocab.many(p.payer for p in PLAN_SPECS),
         plan_lob=[p.line_of_business for p in PLAN_SPECS],
-        provider_npi_v=np.array(
-            [
-                vocab(n)
-                for n in prov_rows["npi"]  # type: ignore[arg-type]
-            ],
-            dtype=np.int64,
-        ),
+        provider_npi_v=vocab.many(str(n) for n in prov_rows["npi"]),
         provider_org=np.array(provider_org, dtype=np.int64),
         provider_staff_v=np.array(provider_staff, dtype=np.int64),
         org_npi_provider=np.array(org_npi_provider, dtype=np.int64),

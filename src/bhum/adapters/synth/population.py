@@ -263,6 +263,9 @@ class _Block:
         cov_start = np.where(late, rng.integers(30, 200, n), 0)
         cov_end = np.where(early, rng.integers(150, 330, n), self.ndays - 1)
         full_year = ~late & ~early
+        # A plan change only inside the covered part of the year.
+        switch_day = np.where((switch_day > cov_start + 30) & (switch_day < cov_end - 30), switch_day, 10**6)
+        plan2 = np.where(switch_day < 10**6, plan2, plan1)
 
         # Conditions: a shared latent factor gives realistic co-occurrence; the marginal rates are
         # the targets (depression ~8%, anxiety ~10%, bipolar ~1.5%, schizophrenia ~0.5%, SUD ~6%, ADHD ~5%).
@@ -498,15 +501,15 @@ class _Block:
         claim = self.new_claims(k)
         hospital = self.one_of(net.org_npi_provider[net.orgs_by_contract["130"]], k)
         npi = net.provider_npi_v[hospital]
-        common = dict(
-            claim_type=c("institutional"),
-            bill_type_code=c("0131"),
-            billing_npi=npi,
-            facility_npi=npi,
-            discharge_disposition_code=c("01"),
-            diagnosis_code_1=dx1,
-            diagnosis_code_2=dx2,
-        )
+        common = {
+            "claim_type": c("institutional"),
+            "bill_type_code": c("0131"),
+            "billing_npi": npi,
+            "facility_npi": npi,
+            "discharge_disposition_code": c("01"),
+            "diagnosis_code_1": dx1,
+            "diagnosis_code_2": dx2,
+        }
         self.emit(
             mv,
             claim,
@@ -528,7 +531,6 @@ class _Block:
         chosen = np.setdiff1d(chosen, long_weekly)
         r = rng.random(chosen.size)
         members = np.concatenate([long_weekly, chosen])
-        k = members.size
         n_sess = np.concatenate(
             [
                 rng.integers(30, 50, long_weekly.size),
@@ -705,7 +707,7 @@ class _Block:
             diagnosis_code_1=m.bh_dx1[dm],
         )
 
-    # ------------------------------------------------------------------ inpatient, PHP, residential (FUH, OPM-09)
+    # ------------------------------------------------------------ inpatient, PHP, residential (FUH, OPM-09)
     def inpatient(self) -> None:
         rng, c, m, net = self.rng, self.c, self.m, self.net
         ok = self.flag("schizophrenia", "bipolar", "depression", "sud") & (m.age >= 13) & m.full_year
@@ -730,23 +732,23 @@ class _Block:
             [f["schizophrenia"][mv] | f["bipolar"][mv], f["depression"][mv]], [c("885"), c("881")], c("897")
         )
         claim = self.new_claims(size)
-        head = dict(
-            claim_type=c("institutional"),
-            cs=a,
-            ce=d,
-            le=d,
-            adm=a,
-            dis=d,
-            bill_type_code=c("0111"),
-            admit_source_code=choose(rng, c.arr("1", "2", "4"), size, [0.6, 0.3, 0.1]),
-            admit_type_code=choose(rng, c.arr("1", "2"), size, [0.7, 0.3]),
-            discharge_disposition_code=choose(rng, c.arr("01", "07", "65"), size, [0.85, 0.1, 0.05]),
-            ms_drg_code=drg,
-            billing_npi=npi,
-            facility_npi=npi,
-            diagnosis_code_1=m.bh_dx1[mv],
-            diagnosis_code_2=np.where(rng.random(size) < 0.3, c("R45.851"), m.bh_dx2[mv]),
-        )
+        head = {
+            "claim_type": c("institutional"),
+            "cs": a,
+            "ce": d,
+            "le": d,
+            "adm": a,
+            "dis": d,
+            "bill_type_code": c("0111"),
+            "admit_source_code": choose(rng, c.arr("1", "2", "4"), size, [0.6, 0.3, 0.1]),
+            "admit_type_code": choose(rng, c.arr("1", "2"), size, [0.7, 0.3]),
+            "discharge_disposition_code": choose(rng, c.arr("01", "07", "65"), size, [0.85, 0.1, 0.05]),
+            "ms_drg_code": drg,
+            "billing_npi": npi,
+            "facility_npi": npi,
+            "diagnosis_code_1": m.bh_dx1[mv],
+            "diagnosis_code_2": np.where(rng.random(size) < 0.3, c("R45.851"), m.bh_dx2[mv]),
+        }
         room = choose(rng, c.arr("0114", "0124", "0204"), size, [0.7, 0.25, 0.05])
         self.emit(mv, claim, a, line_no=1, revenue_center_code=room, service_unit_quantity=d - a, **head)
         self.emit(mv, claim, a, line_no=2, revenue_center_code=c("0250"), **head)
@@ -1097,7 +1099,7 @@ class _Block:
         )
         m.extra["tcm"] = members
 
-    # ------------------------------------------------------------------ ECT, rTMS, psychological testing (OPM-01)
+    # ------------------------------------------------------------ ECT, rTMS, psychological testing (OPM-01)
     def special_procedures(self) -> None:
         rng, c, m, net = self.rng, self.c, self.m, self.net
         adults_dep = self.flag("depression", "bipolar") & (m.age >= 18) & m.full_year
@@ -1184,11 +1186,14 @@ class _Block:
         noticed = tested[np.arange(k) % 3 == 0]
         self.notices.append((noticed, day[np.arange(k) % 3 == 0] - rng.integers(15, 90, noticed.size)))
 
-    # ------------------------------------------------------------------ pharmacy (SAA, AMM, APM, polypharmacy)
+    # ------------------------------------------------------------ pharmacy (SAA, AMM, APM, polypharmacy)
     def pharmacy(self) -> None:
         rng, c, m, net = self.rng, self.c, self.m, self.net
         f, n = m.flags, m.n
-        r = lambda: rng.random(n)  # noqa: E731 - a fresh uniform draw per member
+
+        def r() -> FloatArray:  # a fresh uniform draw per member
+            return rng.random(n)
+
         users = {
             "antipsychotic": (f["schizophrenia"] & (r() < 0.9))
             | (f["bipolar"] & (r() < 0.6))
