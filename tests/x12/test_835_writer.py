@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -68,7 +69,7 @@ def _lines() -> list[LineDecision]:
     ]  # fmt: skip
 
 
-def _parse(text: str, tmp_path: Path) -> list[object]:
+def _parse(text: str, tmp_path: Path) -> list[Any]:
     path = tmp_path / "out.835"
     path.write_text(text)
     with X12ModelReader(str(path)) as reader:
@@ -80,7 +81,7 @@ def test_written_835_parses_back_with_x12sdk_and_round_trips(tmp_path: Path) -> 
     models = _parse(remittance.text, tmp_path)
     assert len(models) == 2 == remittance.transaction_sets
     cmhc, opbh = models
-    claims = {c.patient_control_number: c for c in cmhc.claims()}  # type: ignore[attr-defined]
+    claims = {c.patient_control_number: c for c in cmhc.claims()}
     assert set(claims) == {"C1", "C2"}
     c1 = claims["C1"]
     assert (c1.charge, c1.paid, c1.status) == (Decimal("140.00"), Decimal("60.00"), "1")
@@ -108,7 +109,7 @@ def test_written_835_parses_back_with_x12sdk_and_round_trips(tmp_path: Path) -> 
     assert c2_line.svc_segment.composite_medical_procedure_identifier_1 == "NU:0905"
     assert [d.date_time_qualifier for d in c2_line.dtm_segment] == ["150", "151"]
     assert claims["C2"].patient.name_last_or_organization_name == "SYNTHETIC"
-    (c3,) = list(opbh.claims())  # type: ignore[attr-defined]
+    (c3,) = list(opbh.claims())
     assert (c3.patient_control_number, c3.paid) == ("C3", Decimal("80.00"))
 
 
@@ -117,7 +118,7 @@ def test_balancing_clp_and_bpr(tmp_path: Path) -> None:
     remittance = write_835(decisions_table(_lines()), RUN, ENVELOPE)
     for model in _parse(remittance.text, tmp_path):
         total = Decimal("0")
-        for claim in model.claims():  # type: ignore[attr-defined]
+        for claim in model.claims():
             adjusted = sum(
                 (
                     getattr(cas, f"monetary_amount_{i}") or Decimal("0")
@@ -129,9 +130,9 @@ def test_balancing_clp_and_bpr(tmp_path: Path) -> None:
             )
             assert claim.charge - adjusted == claim.paid
             total += claim.paid
-        plb = model.footer.plb_segment  # type: ignore[attr-defined]
+        plb = model.footer.plb_segment
         provider_adjustment = plb.provider_adjustment_amount_1 if plb else Decimal("0")
-        assert model.header.bpr_segment.total_actual_provider_payment_amount == total - provider_adjustment  # type: ignore[attr-defined]
+        assert model.header.bpr_segment.total_actual_provider_payment_amount == total - provider_adjustment
     assert remittance.total_paid_cents == 36000 + 8125
 
 
@@ -208,7 +209,7 @@ def test_a_fully_denied_claim_is_status_4_and_a_zero_check_is_a_notification(tmp
     remittance = write_835(decisions_table(lines), run, ENVELOPE)
     assert "BPR*H*0.00*C*NON" in remittance.text
     (model,) = _parse(remittance.text, tmp_path)
-    (claim,) = list(model.claims())  # type: ignore[attr-defined]
+    (claim,) = list(model.claims())
     assert claim.status == "4"
 
 
@@ -224,7 +225,7 @@ def test_write_835_file_and_arrow_input(tmp_path: Path) -> None:
 @pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.835")), ids=lambda p: p.name)
 def test_shared_835_samples_parse(path: Path) -> None:
     with X12ModelReader(str(path)) as reader:
-        models = list(reader.models())
+        models: list[Any] = list(reader.models())
     claims = [c for m in models for c in m.claims()]
     assert claims
     for claim in claims:
@@ -233,7 +234,8 @@ def test_shared_835_samples_parse(path: Path) -> None:
 
 def test_shared_managed_care_835_values() -> None:
     with X12ModelReader(str(FIXTURES / "managed-care.835")) as reader:
-        (model,) = list(reader.models())
+        models: list[Any] = list(reader.models())
+    (model,) = models
     claims = list(model.claims())
     assert [(c.patient_control_number, c.charge, c.paid) for c in claims] == [
         ("5554555444", Decimal("800.00"), Decimal("450.00")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from x12sdk.io import X12ModelReader
@@ -37,7 +38,8 @@ def test_every_shared_837_sample_parses_and_agrees_with_x12sdk(path: Path) -> No
     # the same claims, lines and charges as x12sdk's typed models see them
     expected: list[tuple[str, int, float]] = []
     with X12ModelReader(str(path)) as reader:
-        for model in reader.models():
+        models: list[Any] = list(reader.models())
+        for model in models:
             for claim in model.claims():
                 for line in claim.service_lines:
                     service = line.sv1_segment if hasattr(line, "sv1_segment") else line.sv2_segment

@@ -287,6 +287,30 @@ def _prepare(decisions: pa.Table) -> pa.Table:
         if pc.any(hits).as_py():
             row = pc.index(hits, True).as_py()
             raise _row_error(table, row, f"contains an X12 delimiter ({_DELIMITERS})", name)
+    return _grouped(table.combine_chunks())
+
+
+def _codes(values: pa.Array) -> np.ndarray:
+    """Integer codes in order of first appearance (dictionary encoding), for cheap run detection."""
+    encoded = pc.dictionary_encode(values)
+    codes: np.ndarray = encoded.indices.to_numpy(zero_copy_only=False)
+    return codes
+
+
+def _grouped(table: pa.Table) -> pa.Table:
+    """Lines grouped by payee, then by claim, keeping the caller's order otherwise.
+
+    The claim checks emit a claim's lines together, so usually only a stable integer sort by payee
+    is needed; a full sort by (billing NPI, claim id, line number) is the fallback when a claim's
+    lines are scattered.
+    """
+    payee = _codes(table.column("billing_npi").chunk(0))
+    if len(payee) > 1 and bool(np.any(payee[1:] < payee[:-1])):
+        table = table.take(pa.array(np.argsort(payee, kind="stable"))).combine_chunks()
+    key = _codes(_join(table.column("billing_npi").chunk(0), "\x00", table.column("claim_id").chunk(0)))
+    runs = 1 + int(np.count_nonzero(key[1:] != key[:-1])) if len(key) else 0
+    if runs == (int(key.max()) + 1 if len(key) else 0):
+        return table
     order = pc.sort_indices(
         table,
         sort_keys=[
@@ -410,7 +434,7 @@ def write_835(decisions: pa.Table, run: PaymentRun, envelope: Envelope) -> Remit
     # -- claims: runs of equal (billing NPI, claim id) --------------------------------------------
     npi = col("billing_npi").chunk(0)
     claim_id = col("claim_id").chunk(0)
-    key = _join(npi, "\x00", claim_id).to_numpy(zero_copy_only=False)
+    key = _codes(_join(npi, "\x00", claim_id))
     starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
     claim_charge = np.add.reduceat(charge, starts)
     claim_paid = np.add.reduceat(paid, starts)
@@ -449,10 +473,11 @@ def write_835(decisions: pa.Table, run: PaymentRun, envelope: Envelope) -> Remit
     claim_lines = pc.binary_join(pa.ListArray.from_arrays(claim_offsets, line_block), "")
     claim_block = _join(clp, claim_lines)
     claim_segments = pc.count_substring(claim_block, "~").to_numpy(zero_copy_only=False)
-    claim_npi = pc.take(npi, first).to_numpy(zero_copy_only=False)
+    claim_npi = pc.take(npi, first)
+    payee_codes = _codes(claim_npi)
 
     # -- transaction sets, one per payee ----------------------------------------------------------
-    payee_starts = np.flatnonzero(np.concatenate(([True], claim_npi[1:] != claim_npi[:-1])))
+    payee_starts = np.flatnonzero(np.concatenate(([True], payee_codes[1:] != payee_codes[:-1])))
     payee_ends = np.append(payee_starts[1:], len(starts))
     created = envelope.created
     chunks = [
@@ -464,7 +489,7 @@ def write_835(decisions: pa.Table, run: PaymentRun, envelope: Envelope) -> Remit
     ]
     total_paid = 0
     for index, (a, b) in enumerate(zip(payee_starts, payee_ends, strict=True)):
-        payee_npi = str(claim_npi[a])
+        payee_npi = str(claim_npi[a].as_py())
         paid_cents = int(claim_paid[a:b].sum())
         body = pc.binary_join(
             pa.ListArray.from_arrays(pa.array([0, b - a], pa.int32()), claim_block[a:b]), ""
