@@ -1,0 +1,98 @@
+"""Bad input is reported with file, row and field before any rule runs (issue 4 'done when')."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from bhum.analytics import synthetic
+from bhum.analytics.source import ClaimsSource
+from bhum.domain.errors import InputError
+
+MEDICAL_HEADER = (
+    "claim_id,claim_line_number,claim_type,member_id,claim_line_start_date,hcpcs_code,diagnosis_code_1"
+)
+
+
+def _csv_population(folder: Path, medical_rows: list[str]) -> Path:
+    tables = synthetic.generate(5, seed=2)
+    synthetic.write({k: v for k, v in tables.items() if k != "medical_claim"}, folder, fmt="csv")
+    (folder / "medical_claim.csv").write_text("\n".join([MEDICAL_HEADER, *medical_rows]) + "\n")
+    return folder
+
+
+GOOD = "C1,1,professional,M00000001,2026-05-01,90834,F32.1"
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "field", "words"),
+    [
+        ("C2,1,professional,M00000001,2026-02-30,90834,F32.1", "claim_line_start_date", "not a valid date"),
+        ("C2,1,professional,M00000001,05/01/2026,90834,F32.1", "claim_line_start_date", "not a valid date"),
+        ("C2,1,professional,M00000001,2026-05-01,9O834,F32.1", "hcpcs_code", "unknown HCPCS/CPT code"),
+        ("C2,1,professional,M00000001,2026-05-01,90834,32.1", "diagnosis_code_1", "unknown ICD-10-CM code"),
+        ("C2,1,dental,M00000001,2026-05-01,90834,F32.1", "claim_type", "unknown claim type"),
+        ("C2,1,professional,,2026-05-01,90834,F32.1", "member_id", "required"),
+        ("C2,one,professional,M00000001,2026-05-01,90834,F32.1", "claim_line_number", "not a valid integer"),
+    ],
+)
+def test_bad_csv_row_names_file_row_and_field(tmp_path: Path, bad_row: str, field: str, words: str) -> None:
+    folder = _csv_population(tmp_path, [GOOD, GOOD.replace("C1", "C3"), bad_row])
+    with pytest.raises(InputError) as caught:
+        ClaimsSource.from_files(folder)
+    error = caught.value
+    assert error.source is not None and error.source.endswith("medical_claim.csv")
+    assert error.record == 4  # header is line 1, the bad row is the third data row
+    assert error.field == field
+    assert words in error.message
+
+
+def test_first_bad_row_is_reported(tmp_path: Path) -> None:
+    folder = _csv_population(
+        tmp_path,
+        [GOOD, "C2,1,professional,M1,2026-13-01,90834,F32.1", "C3,1,professional,M1,2026-05-01,XX,F32.1"],
+    )
+    with pytest.raises(InputError) as caught:
+        ClaimsSource.from_files(folder)
+    assert (caught.value.record, caught.value.field) == (3, "claim_line_start_date")
+
+
+def test_unknown_drug_class_in_parquet_names_the_row(tmp_path: Path) -> None:
+    tables = synthetic.generate(20, seed=4)
+    rx = tables["pharmacy_claim"]
+    classes = rx["drug_class"].to_pylist()
+    classes[7] = "vitamin"
+    tables["pharmacy_claim"] = rx.set_column(
+        rx.schema.get_field_index("drug_class"), "drug_class", pa.array(classes)
+    )
+    synthetic.write(tables, tmp_path)
+    with pytest.raises(InputError) as caught:
+        ClaimsSource.from_files(tmp_path)
+    assert caught.value.source is not None and caught.value.source.endswith("pharmacy_claim.parquet")
+    assert (caught.value.record, caught.value.field) == (8, "drug_class")
+    assert "vitamin" in caught.value.message
+
+
+def test_missing_required_column_and_table(tmp_path: Path) -> None:
+    tables = synthetic.generate(5, seed=5)
+    synthetic.write(tables, tmp_path)
+    pq.write_table(tables["pharmacy_claim"].drop(["days_supply"]), tmp_path / "pharmacy_claim.parquet")
+    with pytest.raises(InputError) as caught:
+        ClaimsSource.from_files(tmp_path)
+    assert caught.value.field == "days_supply"
+    (tmp_path / "pharmacy_claim.parquet").unlink()
+    with pytest.raises(InputError) as missing:
+        ClaimsSource.from_files(tmp_path)
+    assert missing.value.field == "pharmacy_claim"
+
+
+def test_clean_csv_and_parquet_read_the_same(tmp_path: Path) -> None:
+    tables = synthetic.generate(30, seed=6)
+    synthetic.write(tables, tmp_path / "pq")
+    synthetic.write(tables, tmp_path / "csv", fmt="csv")
+    a = ClaimsSource.from_files(tmp_path / "pq").table("medical_claim").order_by("claim_id").to_pyarrow()
+    b = ClaimsSource.from_files(tmp_path / "csv").table("medical_claim").order_by("claim_id").to_pyarrow()
+    assert a.equals(b)
