@@ -20,6 +20,7 @@ from bhum.domain.values import CPT, ICD10CM, Code
 
 __all__ = [
     "ECT",
+    "Event",
     "ConditionChange",
     "CoordinationParameters",
     "CoordinationTaskSpec",

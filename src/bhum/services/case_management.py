@@ -1,0 +1,400 @@
+"""Case management use cases: caseload assignment (TCM-06), progress notes (TCM-09), outreach after a
+missed appointment (TCM-07), monthly contact (TCM-08), escalation, refusal (TCM-12).
+
+Each function opens the unit of work it is given, checks access (a case manager reaches only their
+caseload), records its audit events and commits; on any error nothing is stored except the audit
+row of a refusal.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bhum.domain.access import AuditAction, Permission, Role, User
+from bhum.domain.calendar import end_of_day
+from bhum.domain.case_management import (
+    AssignmentDecision,
+    CaseloadType,
+    CaseManagementRefusal,
+    ProgressNote,
+    SupervisorOverride,
+    assess_assignment,
+    community_contact_due,
+    needs_escalation,
+    outreach_deadline,
+    validate_progress_note,
+)
+from bhum.domain.cases import Case, CaseProgram
+from bhum.domain.errors import BhumError, InputError, NotFound, PermissionDenied
+from bhum.domain.providers import Credential
+from bhum.domain.tasks import Task, TaskKind
+from bhum.services.access import ScopeResolver, authorize, authorize_member_access
+from bhum.services.audit import record_access
+from bhum.services.care_records import CareUnitOfWork, CaseloadAssignment, StoredProgressNote
+
+__all__ = [
+    "SUPERVISOR_ROLES",
+    "AssignmentRefused",
+    "assign_member",
+    "escalate_overdue_tasks",
+    "record_missed_appointment",
+    "record_progress_note",
+    "record_refusal",
+    "schedule_monthly_contact",
+]
+
+# Who may override a caseload limit (TCM-06). bhum has no separate case-management supervisor role yet.
+SUPERVISOR_ROLES = frozenset({Role.MEDICAL_DIRECTOR, Role.CLINICAL_REVIEWER})
+
+_PROGRAM_FOR = {
+    CaseloadType.STANDARD: CaseProgram.CASE_MANAGEMENT,
+    CaseloadType.INTENSIVE: CaseProgram.INTENSIVE_CASE_MANAGEMENT,
+    CaseloadType.WRAPAROUND: CaseProgram.WRAPAROUND,
+}
+# The staff credential a caseload type needs (TCM-11 classifications).
+_CREDENTIAL_FOR = {
+    CaseloadType.STANDARD: frozenset({Credential.CM_I, Credential.CM_II}),
+    CaseloadType.INTENSIVE: frozenset({Credential.INTENSIVE_CM}),
+    CaseloadType.WRAPAROUND: frozenset({Credential.WRAPAROUND_FACILITATOR}),
+}
+
+
+class AssignmentRefused(BhumError):
+    """TCM-06: the caseload is full and no supervisor override was given, or the member refused."""
+
+    def __init__(self, message: str, decision: AssignmentDecision | None = None) -> None:
+        super().__init__(message)
+        self.decision = decision
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:16]}"
+
+
+def _require_aware(now: datetime) -> None:
+    if now.tzinfo is None:
+        raise InputError("the time must carry its time zone", field="now")
+
+
+def assign_member(
+    uow: CareUnitOfWork,
+    actor: User,
+    *,
+    member_id: str,
+    staff_id: str,
+    caseload_type: CaseloadType,
+    now: datetime,
+    family_id: str | None = None,
+    override: SupervisorOverride | None = None,
+) -> tuple[Case, AssignmentDecision]:
+    """TCM-06: put a member on a case manager's caseload, refusing beyond the maximum unless a
+    supervisor overrides with a reason. A case manager may only assign to their own caseload."""
+    _require_aware(now)
+    authorize(actor, Permission.CASE_MANAGE)
+    reason = "assign member to caseload"
+    with uow:
+        if Role.CASE_MANAGER in actor.roles and actor.staff_id != staff_id:
+            record_access(
+                uow,
+                actor,
+                AuditAction.REFUSE,
+                "caseload",
+                staff_id,
+                member_id,
+                reason,
+                now,
+                detail={"why": "a case manager assigns only to their own caseload"},
+            )
+            uow.commit()
+            raise PermissionDenied("a case manager assigns only to their own caseload")
+        if uow.members.get(member_id) is None:
+            raise NotFound(f"member {member_id} does not exist")
+        staff = uow.staff.get(staff_id)
+        if staff is None:
+            raise NotFound(f"staff {staff_id} does not exist")
+        if not staff.has(*_CREDENTIAL_FOR[caseload_type]):
+            raise InputError(
+                f"staff {staff_id} holds no credential for a {caseload_type} caseload (TCM-11)",
+                field="staff_id",
+            )
+        if override is not None:
+            supervisor = uow.users.get(override.supervisor_id)
+            if supervisor is None or not supervisor.active or not supervisor.has_any(*SUPERVISOR_ROLES):
+                raise InputError(
+                    "the override must name an active supervisor (medical director or clinical reviewer)",
+                    field="supervisor_id",
+                )
+        if any(r.in_effect_on(now.date()) for r in uow.refusals.for_member(member_id)):
+            record_access(
+                uow,
+                actor,
+                AuditAction.REFUSE,
+                "caseload",
+                staff_id,
+                member_id,
+                reason,
+                now,
+                detail={"why": "member refused case management", "rule": "TCM-12"},
+            )
+            uow.commit()
+            raise AssignmentRefused("the member has refused case management (TCM-12)")
+        current = [
+            a for a in uow.caseload_assignments.for_staff(staff_id) if a.caseload_type is caseload_type
+        ]
+        if any(a.member_id == member_id for a in current):
+            raise InputError("the member is already on this caseload", field="member_id")
+        adds = 1
+        if caseload_type is CaseloadType.WRAPAROUND and family_id is not None:
+            adds = 0 if any(a.family_id == family_id for a in current) else 1
+        count = (
+            len({a.family_id or a.member_id for a in current})
+            if caseload_type is CaseloadType.WRAPAROUND
+            else len(current)
+        )
+        decision = assess_assignment(caseload_type, count, adds=adds, override=override)
+        if not decision.accepted:
+            record_access(
+                uow,
+                actor,
+                AuditAction.REFUSE,
+                "caseload",
+                staff_id,
+                member_id,
+                reason,
+                now,
+                detail={"why": decision.reason, "rule": "TCM-06"},
+            )
+            uow.commit()
+            raise AssignmentRefused(decision.reason, decision)
+        case = Case(
+            case_id=_new_id("case"),
+            member_id=member_id,
+            program=_PROGRAM_FOR[caseload_type],
+            opened_at=now,
+            assigned_staff_id=staff_id,
+            rule_ids=("TCM-06",),
+        )
+        uow.cases.add(case)
+        uow.caseload_assignments.add(
+            CaseloadAssignment(
+                case_id=case.case_id,
+                staff_id=staff_id,
+                member_id=member_id,
+                caseload_type=caseload_type,
+                assigned_at=now,
+                family_id=family_id,
+                override_supervisor_id=override.supervisor_id if override else None,
+                override_reason=override.reason.strip() if override else "",
+            )
+        )
+        detail = {"caseload_type": caseload_type.value, "count_after": str(decision.count_after)}
+        if decision.overridden and override is not None:
+            detail["override_supervisor"] = override.supervisor_id
+        record_access(
+            uow, actor, AuditAction.CREATE, "case", case.case_id, member_id, reason, now, detail=detail
+        )
+        uow.commit()
+        return case, decision
+
+
+def record_progress_note(
+    uow: CareUnitOfWork,
+    actor: User,
+    note: ProgressNote,
+    *,
+    member_id: str,
+    scopes: ScopeResolver,
+    now: datetime,
+) -> StoredProgressNote:
+    """TCM-09: a session note is stored only when all 11 elements are there; otherwise InputError
+    names every missing element and nothing is stored."""
+    _require_aware(now)
+    result = validate_progress_note(note)
+    if not result.complete:
+        raise InputError(
+            " ".join(result.problems),
+            field=result.missing[0].value if result.missing else None,
+            record=note.note_id,
+        )
+    if actor.staff_id is None:
+        raise InputError("the author of a note must have a staff record", field="staff_id")
+    with uow:
+        authorize_member_access(
+            uow,
+            actor,
+            Permission.CASE_MANAGE,
+            member_id,
+            scopes=scopes,
+            reason="record progress note",
+            now=now,
+        )
+        if uow.progress_notes.get(note.note_id) is not None:
+            raise InputError("a note with this id already exists", field="note_id", record=note.note_id)
+        stored = StoredProgressNote(note, member_id, actor.staff_id, now, result.original_signature_due)
+        uow.progress_notes.add(stored)
+        record_access(
+            uow,
+            actor,
+            AuditAction.CREATE,
+            "progress_note",
+            note.note_id,
+            member_id,
+            "record progress note",
+            now,
+        )
+        uow.commit()
+        return stored
+
+
+def record_missed_appointment(
+    uow: CareUnitOfWork,
+    actor: User,
+    *,
+    member_id: str,
+    missed_at: datetime,
+    tz: ZoneInfo,
+    holidays: frozenset[date],
+    scopes: ScopeResolver,
+    now: datetime,
+    business_days: int = 2,
+) -> Task:
+    """TCM-07: an outreach task due by the end of the 2nd business day after the missed appointment."""
+    _require_aware(now)
+    deadline = outreach_deadline(missed_at, tz=tz, holidays=holidays, business_days=business_days)
+    with uow:
+        authorize_member_access(
+            uow,
+            actor,
+            Permission.CASE_MANAGE,
+            member_id,
+            scopes=scopes,
+            reason="record missed appointment",
+            now=now,
+        )
+        task = Task(
+            task_id=_new_id("task"),
+            kind=TaskKind.OUTREACH,
+            due_at=deadline.due,
+            created_at=now,
+            assigned_to=actor.id,
+            member_id=member_id,
+            rule_id="TCM-07",
+        )
+        uow.tasks.add(task)
+        record_access(
+            uow,
+            actor,
+            AuditAction.CREATE,
+            "task",
+            task.task_id,
+            member_id,
+            "outreach after missed appointment",
+            now,
+        )
+        uow.commit()
+        return task
+
+
+def schedule_monthly_contact(
+    uow: CareUnitOfWork,
+    actor: User,
+    *,
+    member_id: str,
+    contacts: Sequence[date],
+    tz: ZoneInfo,
+    scopes: ScopeResolver,
+    now: datetime,
+    min_per_month: int = 1,
+) -> Task:
+    """TCM-08: a task for the next community/home contact, due by the end of the month it is owed in."""
+    _require_aware(now)
+    due = community_contact_due(contacts, on=now.astimezone(tz).date(), min_per_month=min_per_month)
+    with uow:
+        authorize_member_access(
+            uow,
+            actor,
+            Permission.CASE_MANAGE,
+            member_id,
+            scopes=scopes,
+            reason="schedule monthly contact",
+            now=now,
+        )
+        task = Task(
+            task_id=_new_id("task"),
+            kind=TaskKind.MONTHLY_CONTACT,
+            due_at=end_of_day(due.due_on, tz),
+            created_at=now,
+            assigned_to=actor.id,
+            member_id=member_id,
+            rule_id="TCM-08",
+        )
+        uow.tasks.add(task)
+        record_access(
+            uow, actor, AuditAction.CREATE, "task", task.task_id, member_id, "schedule monthly contact", now
+        )
+        uow.commit()
+        return task
+
+
+def escalate_overdue_tasks(uow: CareUnitOfWork, *, supervisor_id: str, now: datetime) -> list[Task]:
+    """TCM-07/08: overdue outreach and monthly-contact tasks go to the supervisor (a batch job)."""
+    _require_aware(now)
+    escalated: list[Task] = []
+    with uow:
+        for task in uow.tasks.open_tasks(due_before=now):
+            if task.kind in (TaskKind.OUTREACH, TaskKind.MONTHLY_CONTACT) and needs_escalation(task, now):
+                task.escalate(supervisor_id)
+                uow.tasks.save(task)
+                record_access(
+                    uow,
+                    "system:cm-escalation",
+                    AuditAction.UPDATE,
+                    "task",
+                    task.task_id,
+                    task.member_id,
+                    "escalate overdue task",
+                    now,
+                    detail={"rule": task.rule_id or ""},
+                )
+                escalated.append(task)
+        uow.commit()
+    return escalated
+
+
+def record_refusal(
+    uow: CareUnitOfWork,
+    actor: User,
+    *,
+    member_id: str,
+    refused_on: date,
+    scopes: ScopeResolver,
+    now: datetime,
+    reason: str = "",
+) -> CaseManagementRefusal:
+    """TCM-12: record that the member refused case management. Nothing else about the member changes:
+    no other service is restricted (``bhum.domain.case_management.refusal_restricts``)."""
+    _require_aware(now)
+    refusal = CaseManagementRefusal(member_id, refused_on, actor.id, reason)
+    with uow:
+        authorize_member_access(
+            uow, actor, Permission.CASE_MANAGE, member_id, scopes=scopes, reason="record refusal", now=now
+        )
+        if uow.members.get(member_id) is None:
+            raise NotFound(f"member {member_id} does not exist")
+        uow.refusals.add(refusal)
+        record_access(
+            uow,
+            actor,
+            AuditAction.CREATE,
+            "cm_refusal",
+            member_id,
+            member_id,
+            "record refusal",
+            now,
+            detail={"rule": "TCM-12"},
+        )
+        uow.commit()
+    return refusal
