@@ -295,6 +295,9 @@ def _rule(
     known = set(parameters) | facts_of(condition) | derived_of(condition)
     if applies_when is not None:
         known |= facts_of(applies_when) | derived_of(applies_when)
+    # Facts the condition does not read may still be named, if the rule's cases give them: a typo in
+    # a placeholder then shows up as a validation error, not as "not documented" in a letter.
+    known |= {str(k) for case in raw["cases"] for k in case["given"]}
     try:
         names = placeholders(raw["explanation"])
     except ValueError as exc:
@@ -303,7 +306,8 @@ def _rule(
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", name) or name not in known:
             raise err(
                 f"{at}.explanation",
-                f"placeholder {{{name}}} is not a parameter, fact or derived value of this rule",
+                f"placeholder {{{name}}} is not a parameter, a derived value, "
+                "or a fact read by the condition or given in a case",
             )
 
     codes = tuple(
