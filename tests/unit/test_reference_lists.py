@@ -65,7 +65,22 @@ def test_icd_groups_cover_the_bh_conditions() -> None:
 def test_carc_rarc_from_the_rule_catalog_and_carc_62_is_absent() -> None:
     adj = load_code_list("carc-rarc")
     carc = adj.codes("carc")
-    assert {"197", "15", "198", "39", "119", "151", "222", "273", "18", "96", "204", "170", "185", "B7"} == carc
+    assert {
+        "197",
+        "15",
+        "198",
+        "39",
+        "119",
+        "151",
+        "222",
+        "273",
+        "18",
+        "96",
+        "204",
+        "170",
+        "185",
+        "B7",
+    } == carc
     assert {"M62", "N54", "N362", "N130", "N95"} == adj.codes("rarc")
     assert adj.lookup("197").system == CARC and adj.lookup("N362").system == RARC
     with pytest.raises(InputError, match="62"):
@@ -95,7 +110,10 @@ def test_code_in_two_systems_needs_the_system() -> None:
     ub04 = load_code_list("institutional")  # admit source "1" and admit type "1"
     with pytest.raises(InputError, match="ambiguous"):
         ub04.lookup("1")
-    assert ub04.lookup("1", system="https://www.nubc.org/CodeSystem/PriorityTypeOfAdmitOrVisit").display == "Emergency"
+    assert (
+        ub04.lookup("1", system="https://www.nubc.org/CodeSystem/PriorityTypeOfAdmitOrVisit").display
+        == "Emergency"
+    )
 
 
 def test_unknown_group_and_unknown_list_are_input_errors(tmp_path: Path) -> None:
@@ -122,7 +140,10 @@ def test_newest_version_wins_and_versions_sort_numerically(tmp_path: Path) -> No
     ("text", "field"),
     [
         ('name: bad\nversion: "1.1"\ngroups:\n  g:\n    codes:\n      A: x\n', "system"),
-        ('name: bad\nversion: "1.1"\ngroups:\n  g:\n    system: http://x\n    codes:\n      A: ""\n', "display"),
+        (
+            'name: bad\nversion: "1.1"\ngroups:\n  g:\n    system: http://x\n    codes:\n      A: ""\n',
+            "display",
+        ),
         ('name: other\nversion: "1.1"\ngroups: {}\n', "version"),
         ('name: bad\nversion: "1.1"\ngroups: {}\n', "groups"),
     ],

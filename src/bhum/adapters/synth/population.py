@@ -376,7 +376,7 @@ class _Block:
     def medical_background(self) -> None:
         rng, c, m, net = self.rng, self.c, self.m, self.net
         ncond = sum(m.flags[g].astype(np.int64) for g in MEDICAL)
-        mv, _ = expand(rng.poisson(3.0 + 1.5 * ncond))
+        mv, visit_no = expand(rng.poisson(3.0 + 1.5 * ncond))
         k = mv.size
         claim = self.new_claims(k)
         day = rng.integers(0, self.ndays, k)
@@ -394,6 +394,7 @@ class _Block:
             billing_npi=self.org_npi(prov),
             diagnosis_code_1=m.med_dx1[mv],
             diagnosis_code_2=np.where(coc, m.bh_dx1[mv], m.med_dx2[mv]),
+            **self._conditions_on_record(mv, visit_no == 0),
         )
         nlab = choose(rng, [0, 1, 2], k, [0.45, 0.35, 0.2])
         owner, pos = expand(nlab)
@@ -456,6 +457,19 @@ class _Block:
         self._ed(
             me, rng.integers(0, self.ndays, me.size), choose(rng, c.arr("R07.9", "R10.9", "J06.9"), me.size)
         )
+
+    def _conditions_on_record(self, mv: IntArray, first: BoolArray) -> dict[str, IntArray]:
+        """Diagnosis slots 3–9 of a member's first PCP visit list every BH condition the member has, so
+        claims-based prevalence and co-occurrence match the member's conditions (COC-01/02)."""
+        slots = {f"diagnosis_code_{i}": np.full(mv.size, NULL, dtype=np.int64) for i in range(3, 10)}
+        filled = np.zeros(mv.size, dtype=np.int64)
+        for g in ("depression", "anxiety", "bipolar", "schizophrenia", "sud", "adhd", "trauma_stressor"):
+            has = first & self.m.flags[g][mv]
+            for i in range(7):
+                here = has & (filled == i)
+                slots[f"diagnosis_code_{i + 3}"][here] = self.m.dx[g][mv[here]]
+            filled += has
+        return slots
 
     def _labs(
         self,
@@ -672,7 +686,7 @@ class _Block:
             service_stop_time=self.c.times[start_min + minutes],
             face_to_face_minutes=minutes,
             rendering_staff_id=facilitator,
-            diagnosis_code_1=m.bh_dx1[mv],
+            diagnosis_code_1=np.where(m.bh_dx1[mv] >= 0, m.bh_dx1[mv], c("F32.A")),
             diagnosis_code_2=m.bh_dx2[mv],
         )
         if not duplicate:
@@ -1418,6 +1432,9 @@ class _Block:
         size = data["m"].size
         for key in ("line_no", "service_unit_quantity", "cs", "ce", "le", "adm", "dis"):
             data.setdefault(key, np.full(size, defaults[key], dtype=np.int64))
+        # Guard: every line has a principal diagnosis (the contract says diagnosis_code_1 is required).
+        dx1 = data["diagnosis_code_1"]
+        data["diagnosis_code_1"] = np.where(dx1 >= 0, dx1, self.m.med_dx1[data["m"]])
         ls = data["ls"]
         cs = np.where(data["cs"] == NO_DAY, ls, data["cs"])
         ce = np.where(data["ce"] == NO_DAY, ls, data["ce"])
