@@ -130,7 +130,8 @@ def test_newest_version_wins_and_versions_sort_numerically(tmp_path: Path) -> No
     folder.mkdir()
     for version, display in (("2026.2", "second"), ("2026.10", "tenth")):
         (folder / f"{version}.yaml").write_text(
-            f'name: demo\nversion: "{version}"\ngroups:\n  g:\n    system: http://x\n    codes:\n      A: {display}\n'
+            f'name: demo\nversion: "{version}"\n'
+            f"groups:\n  g:\n    system: http://x\n    codes:\n      A: {display}\n"
         )
     assert available_versions("demo", tmp_path) == ["2026.2", "2026.10"]
     assert load_code_list("demo", root=tmp_path).lookup("A").display == "tenth"
