@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import inspect
 
 from bhum.adapters.store import SqlStore, create_engine_for, current, head, upgrade
-from bhum.adapters.store.tables import Base
+from bhum.adapters.store.migrate import all_tables
 
 
 def test_upgrade_from_empty_to_head_creates_every_table(store_url: str) -> None:
@@ -17,7 +17,7 @@ def test_upgrade_from_empty_to_head_creates_every_table(store_url: str) -> None:
         tables = set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
-    assert set(Base.metadata.tables) <= tables
+    assert set(all_tables().tables) <= tables
     assert "alembic_version" in tables
 
 
@@ -37,7 +37,7 @@ def test_migrations_match_the_table_definitions(store_url: str) -> None:
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": False})
-            diff = compare_metadata(context, Base.metadata)
+            diff = compare_metadata(context, all_tables())
     finally:
         engine.dispose()
     assert diff == []

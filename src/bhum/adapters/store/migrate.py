@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
 
 from bhum.adapters.store.engine import create_engine_for
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def all_tables() -> MetaData:
+    """The metadata with every row class of the store, wherever in the package it is declared
+    (``tables.py`` and feature modules such as ``care_management.py``)."""
+    from bhum.adapters import store
+    from bhum.adapters.store.tables import Base
+
+    for module in pkgutil.iter_modules(store.__path__):
+        if module.name != "migrations":
+            importlib.import_module(f"{store.__name__}.{module.name}")
+    return Base.metadata
 
 
 def alembic_config() -> Config:

@@ -6,10 +6,10 @@ from alembic import context
 from sqlalchemy import Connection
 
 from bhum.adapters.store.engine import create_engine_for
-from bhum.adapters.store.tables import Base
+from bhum.adapters.store.migrate import all_tables
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = all_tables()  # every row class, so autogenerate sees feature modules too
 
 
 def run_migrations_offline() -> None:
