@@ -175,7 +175,7 @@ _ORG_KINDS: tuple[
         (("addiction_physician", "2084A0401X", "addiction medicine", False, 1),),
         (("res_cadc", "cadc", 1),),
     ),
-    ("140", "Pharmacy", 3, (), ()),
+    ("140", "Pharmacy", 6, (), ()),
     ("170", "Clinical Laboratory", 1, (), ()),
 )
 _ORG_TAXONOMY = {

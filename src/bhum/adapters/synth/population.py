@@ -707,7 +707,7 @@ class _Block:
             claim_type=c("professional"),
             hcpcs_code=np.select([kind == 0, kind == 1], [c("H2017"), c("T1017")], c("90837")),
             hcpcs_modifier_1=np.where(kind == 1, c("HE"), NULL),
-            hcpcs_modifier_2=np.where(kind == 1, c("HN"), NULL),
+            hcpcs_modifier_2=np.where(kind == 1, c("HM"), NULL),
             service_unit_quantity=np.select([kind == 0, kind == 1], [4, 2], 1),
             place_of_service_code=c("53"),
             rendering_npi=np.where(kind == 2, net.provider_npi_v[therapist], NULL),
@@ -1228,7 +1228,8 @@ class _Block:
         psychotropic = np.zeros(n, bool)
         for u in users.values():
             psychotropic |= u
-        shoppers = self.pick(psychotropic & m.full_year, 0.004, 4)  # many prescribers and pharmacies
+        chronic = users["antipsychotic"] | users["stimulant"] | users["mood_stabilizer"]
+        shoppers = self.pick(chronic & m.full_year, 0.004, 4)  # many prescribers and pharmacies
         shopper = np.zeros(n, bool)
         shopper[shoppers] = True
         poly_mask = np.zeros(n, bool)
