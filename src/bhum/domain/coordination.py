@@ -20,11 +20,11 @@ from bhum.domain.values import CPT, ICD10CM, Code
 
 __all__ = [
     "ECT",
-    "Event",
     "ConditionChange",
     "CoordinationParameters",
     "CoordinationTaskSpec",
     "CoordinationTrigger",
+    "Event",
     "InitialAssessment",
     "MedicationChange",
     "NewMemberReport",
