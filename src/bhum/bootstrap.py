@@ -15,6 +15,7 @@ from bhum.adapters.holidays import us_federal_holidays_for_span
 from bhum.adapters.logging import configure_logging
 from bhum.adapters.passwords import Argon2PasswordHasher
 from bhum.adapters.store import SqlStore
+from bhum.adapters.store.care_management import SqlCareUnitOfWork
 from bhum.config import Settings
 from bhum.policy import PackRegistry, load_packs
 from bhum.services.access import PasswordHasher
@@ -42,7 +43,8 @@ class Application:
         return SqlStore(self.settings.database_url)
 
     def uow_factory(self) -> UnitOfWork:
-        return self.database.unit_of_work()
+        # The care-management unit of work is a superset of the base one (same session and tables).
+        return SqlCareUnitOfWork(self.database.session_factory)
 
     @cached_property
     def packs(self) -> PackRegistry:

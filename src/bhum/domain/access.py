@@ -15,6 +15,8 @@ class Role(StrEnum):
     PHYSICIAN_REVIEWER = "physician_reviewer"
     MEDICAL_DIRECTOR = "medical_director"
     CASE_MANAGER = "case_manager"
+    # TCM-06: assigns caseloads, overrides caseload limits with a reason, receives escalations.
+    CM_SUPERVISOR = "cm_supervisor"
     PROVIDER_USER = "provider_user"  # always scoped to one organization
     AUDITOR = "auditor"
     ADMIN = "admin"
@@ -170,6 +172,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CASE_MANAGE,
         }
     ),
+    # Supervises case managers plan-wide: reads and manages every member's case management.
+    Role.CM_SUPERVISOR: frozenset(
+        {
+            Permission.ACCOUNT_SELF,
+            Permission.MEMBER_READ,
+            Permission.AUTHORIZATION_READ,
+            Permission.CASE_READ,
+            Permission.CASE_MANAGE,
+        }
+    ),
     Role.PROVIDER_USER: frozenset(
         {
             Permission.ACCOUNT_SELF,
@@ -191,6 +203,7 @@ ROLE_SCOPES: dict[Role, ScopeKind] = {
     Role.PHYSICIAN_REVIEWER: ScopeKind.ALL,
     Role.MEDICAL_DIRECTOR: ScopeKind.ALL,
     Role.CASE_MANAGER: ScopeKind.CASELOAD,
+    Role.CM_SUPERVISOR: ScopeKind.ALL,
     Role.PROVIDER_USER: ScopeKind.ORGANIZATION,
     Role.AUDITOR: ScopeKind.ALL,
     Role.ADMIN: ScopeKind.NONE,

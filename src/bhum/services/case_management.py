@@ -8,29 +8,45 @@ row of a refusal.
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bhum.domain.access import AuditAction, Permission, Role, User
+from bhum.domain.access import AuditAction, Permission, Role, ScopeKind, User, scopes_for
 from bhum.domain.calendar import end_of_day
 from bhum.domain.case_management import (
+    DEFAULT_CASELOAD_LIMITS,
     AssignmentDecision,
+    CaseloadLimits,
+    CaseloadStatus,
     CaseloadType,
     CaseManagementRefusal,
+    InstitutionalStay,
+    PlanValidation,
     ProgressNote,
+    ServicePlan,
     SupervisorOverride,
+    TransitionLimits,
+    TransitionWindow,
     assess_assignment,
+    caseload_count,
+    caseload_status,
     community_contact_due,
     needs_escalation,
     outreach_deadline,
+    transition_window,
     validate_progress_note,
+    validate_service_plan,
 )
 from bhum.domain.cases import Case, CaseProgram
 from bhum.domain.errors import BhumError, InputError, NotFound, PermissionDenied
 from bhum.domain.providers import Credential
 from bhum.domain.tasks import Task, TaskKind
+from bhum.policy import PackRegistry
+from bhum.policy.model import DurationUnit
 from bhum.services.access import ScopeResolver, authorize, authorize_member_access
 from bhum.services.audit import record_access
 from bhum.services.care_records import CareUnitOfWork, CaseloadAssignment, StoredProgressNote
@@ -38,16 +54,82 @@ from bhum.services.care_records import CareUnitOfWork, CaseloadAssignment, Store
 __all__ = [
     "SUPERVISOR_ROLES",
     "AssignmentRefused",
+    "CareParameters",
+    "CaseloadEntry",
+    "CaseloadView",
     "assign_member",
+    "check_service_plan",
+    "escalate_overdue",
     "escalate_overdue_tasks",
+    "list_open_tasks",
     "record_missed_appointment",
     "record_progress_note",
     "record_refusal",
     "schedule_monthly_contact",
+    "transition_eligibility",
+    "view_caseload",
 ]
 
-# Who may override a caseload limit (TCM-06). bhum has no separate case-management supervisor role yet.
-SUPERVISOR_ROLES = frozenset({Role.MEDICAL_DIRECTOR, Role.CLINICAL_REVIEWER})
+# Who may override a caseload limit (TCM-06) and receives escalations: the case-management
+# supervisor; medical directors and clinical reviewers as before.
+SUPERVISOR_ROLES = frozenset({Role.CM_SUPERVISOR, Role.MEDICAL_DIRECTOR, Role.CLINICAL_REVIEWER})
+
+
+@dataclass(frozen=True, slots=True)
+class CareParameters:
+    """The numbers the case-management services run on. Defaults are the catalog's; in production
+    they come from the tcm pack through ``from_packs`` so a new pack version changes them."""
+
+    caseload_limits: Mapping[CaseloadType, CaseloadLimits] = field(
+        default_factory=lambda: dict(DEFAULT_CASELOAD_LIMITS)
+    )
+    outreach_business_days: int = 2  # TCM-07
+    min_contacts_per_month: int = 1  # TCM-08
+    original_signature_days: int = 30  # TCM-09
+    transition_limits: TransitionLimits = field(default_factory=TransitionLimits)  # TCM-05
+
+    @classmethod
+    def from_packs(cls, packs: PackRegistry) -> CareParameters:
+        """Read TCM-05..09 numbers from the tcm pack in force."""
+        outreach = packs.duration("tcm.outreach-after-missed-contact", "outreach_window")
+        if outreach.unit is not DurationUnit.BUSINESS_DAYS:
+            raise InputError(
+                f"the TCM-07 outreach window must be in business days, not {outreach.unit.value}",
+                field="outreach_window",
+                record="tcm.outreach-after-missed-contact",
+                source="tcm pack",
+            )
+
+        def caseload(rule: str, low: str, high: str, counted_in: str) -> CaseloadLimits:
+            return CaseloadLimits(packs.integer(rule, low), packs.integer(rule, high), counted_in)
+
+        window = "tcm.institution-transition-window"
+        return cls(
+            caseload_limits={
+                CaseloadType.STANDARD: caseload(
+                    "tcm.caseload-standard", "min_caseload", "max_caseload", "members"
+                ),
+                CaseloadType.INTENSIVE: caseload(
+                    "tcm.caseload-intensive", "min_caseload", "max_caseload", "members"
+                ),
+                CaseloadType.WRAPAROUND: caseload(
+                    "tcm.caseload-wraparound", "min_families", "max_families", "families"
+                ),
+            },
+            outreach_business_days=outreach.amount,
+            min_contacts_per_month=packs.integer("tcm.monthly-community-contact", "min_contacts_per_month"),
+            original_signature_days=packs.integer(
+                "tcm.faxed-signature-originalled", "original_signature_days"
+            ),
+            transition_limits=TransitionLimits(
+                long_stay_min_days=packs.integer(window, "long_stay_min_days"),
+                long_stay_transition_days=packs.integer(window, "long_stay_transition_days"),
+                short_stay_transition_days=packs.integer(window, "short_stay_transition_days"),
+                imd_min_age=packs.integer(window, "imd_min_age"),
+                imd_max_age=packs.integer(window, "imd_max_age"),
+            ),
+        )
+
 
 _PROGRAM_FOR = {
     CaseloadType.STANDARD: CaseProgram.CASE_MANAGEMENT,
@@ -89,6 +171,7 @@ def assign_member(
     now: datetime,
     family_id: str | None = None,
     override: SupervisorOverride | None = None,
+    limits: Mapping[CaseloadType, CaseloadLimits] = DEFAULT_CASELOAD_LIMITS,
 ) -> tuple[Case, AssignmentDecision]:
     """TCM-06: put a member on a case manager's caseload, refusing beyond the maximum unless a
     supervisor overrides with a reason. A case manager may only assign to their own caseload."""
@@ -96,7 +179,7 @@ def assign_member(
     authorize(actor, Permission.CASE_MANAGE)
     reason = "assign member to caseload"
     with uow:
-        if Role.CASE_MANAGER in actor.roles and actor.staff_id != staff_id:
+        if not actor.has_any(*SUPERVISOR_ROLES) and actor.staff_id != staff_id:
             record_access(
                 uow,
                 actor,
@@ -154,7 +237,7 @@ def assign_member(
             if caseload_type is CaseloadType.WRAPAROUND
             else len(current)
         )
-        decision = assess_assignment(caseload_type, count, adds=adds, override=override)
+        decision = assess_assignment(caseload_type, count, adds=adds, override=override, limits=limits)
         if not decision.accepted:
             record_access(
                 uow,
@@ -208,11 +291,12 @@ def record_progress_note(
     member_id: str,
     scopes: ScopeResolver,
     now: datetime,
+    original_signature_days: int = 30,
 ) -> StoredProgressNote:
     """TCM-09: a session note is stored only when all 11 elements are there; otherwise InputError
     names every missing element and nothing is stored."""
     _require_aware(now)
-    result = validate_progress_note(note)
+    result = validate_progress_note(note, original_signature_days=original_signature_days)
     if not result.complete:
         raise InputError(
             " ".join(result.problems),
@@ -339,7 +423,13 @@ def schedule_monthly_contact(
         return task
 
 
-def escalate_overdue_tasks(uow: CareUnitOfWork, *, supervisor_id: str, now: datetime) -> list[Task]:
+def escalate_overdue_tasks(
+    uow: CareUnitOfWork,
+    *,
+    supervisor_id: str,
+    now: datetime,
+    actor: User | str = "system:cm-escalation",
+) -> list[Task]:
     """TCM-07/08: overdue outreach and monthly-contact tasks go to the supervisor (a batch job)."""
     _require_aware(now)
     escalated: list[Task] = []
@@ -350,7 +440,7 @@ def escalate_overdue_tasks(uow: CareUnitOfWork, *, supervisor_id: str, now: date
                 uow.tasks.save(task)
                 record_access(
                     uow,
-                    "system:cm-escalation",
+                    actor,
                     AuditAction.UPDATE,
                     "task",
                     task.task_id,
@@ -398,3 +488,177 @@ def record_refusal(
         )
         uow.commit()
     return refusal
+
+
+# --- reading caseloads and tasks -----------------------------------------------------------------
+
+
+def _plan_wide(actor: User, permission: Permission) -> bool:
+    return ScopeKind.ALL in scopes_for(actor, permission)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseloadEntry:
+    case_id: str
+    member_id: str
+    caseload_type: CaseloadType
+    assigned_at: datetime
+    family_id: str | None
+    overridden: bool  # TCM-06: accepted beyond the maximum on a supervisor's override
+
+
+@dataclass(frozen=True, slots=True)
+class CaseloadView:
+    """A case manager's caseload with its size and TCM-06 status per caseload type."""
+
+    staff_id: str
+    entries: tuple[CaseloadEntry, ...]
+    counts: Mapping[CaseloadType, int]
+    statuses: Mapping[CaseloadType, CaseloadStatus]
+    limits: Mapping[CaseloadType, CaseloadLimits]
+
+
+def view_caseload(
+    uow: CareUnitOfWork,
+    actor: User,
+    *,
+    staff_id: str,
+    now: datetime,
+    limits: Mapping[CaseloadType, CaseloadLimits] = DEFAULT_CASELOAD_LIMITS,
+) -> CaseloadView:
+    """The open caseload of ``staff_id``: a case manager sees only their own, plan-wide staff any."""
+    _require_aware(now)
+    authorize(actor, Permission.CASE_READ)
+    reason = "view caseload"
+    with uow:
+        if not _plan_wide(actor, Permission.CASE_READ) and actor.staff_id != staff_id:
+            record_access(
+                uow, actor, AuditAction.REFUSE, "caseload", staff_id, None, reason, now,
+                detail={"why": "a case manager sees only their own caseload"},
+            )  # fmt: skip
+            uow.commit()
+            raise PermissionDenied("a case manager sees only their own caseload")
+        assignments = uow.caseload_assignments.for_staff(staff_id)
+        record_access(
+            uow, actor, AuditAction.READ, "caseload", staff_id, None, reason, now,
+            detail={"cases": str(len(assignments))},
+        )  # fmt: skip
+        uow.commit()
+    entries = tuple(
+        CaseloadEntry(
+            a.case_id,
+            a.member_id,
+            a.caseload_type,
+            a.assigned_at,
+            a.family_id,
+            a.override_supervisor_id is not None,
+        )
+        for a in assignments
+    )
+    counts = {
+        kind: caseload_count(kind, [(e.member_id, e.family_id) for e in entries if e.caseload_type is kind])
+        for kind in CaseloadType
+        if any(e.caseload_type is kind for e in entries)
+    }
+    statuses = {kind: caseload_status(kind, n, limits=limits) for kind, n in counts.items()}
+    return CaseloadView(staff_id, entries, counts, statuses, dict(limits))
+
+
+def list_open_tasks(
+    uow: CareUnitOfWork,
+    actor: User,
+    *,
+    now: datetime,
+    assigned_to: str | None = None,
+    due_before: datetime | None = None,
+) -> list[Task]:
+    """Open tasks assigned to the actor (plan-wide staff may name another user), soonest due first."""
+    _require_aware(now)
+    authorize(actor, Permission.CASE_READ)
+    whose = assigned_to or actor.id
+    if whose != actor.id and not _plan_wide(actor, Permission.CASE_READ):
+        raise PermissionDenied("a case manager sees only their own tasks")
+    with uow:
+        tasks = sorted(
+            uow.tasks.open_tasks(assigned_to=whose, due_before=due_before),
+            key=lambda t: (t.due_at, t.task_id),
+        )
+        record_access(uow, actor, AuditAction.READ, "task", f"assigned:{whose}", None, "list tasks", now)
+        uow.commit()
+    return tasks
+
+
+def escalate_overdue(uow: CareUnitOfWork, actor: User, *, now: datetime) -> list[Task]:
+    """TCM-07/08: a supervisor takes over every overdue outreach and monthly-contact task."""
+    authorize(actor, Permission.CASE_MANAGE)
+    if not actor.has_any(*SUPERVISOR_ROLES):
+        raise PermissionDenied("only a case-management supervisor escalates overdue tasks")
+    return escalate_overdue_tasks(uow, supervisor_id=actor.id, now=now, actor=actor)
+
+
+# --- service plans (TCM-10) and transitions (TCM-05) ---------------------------------------------
+
+_FIELD_IN_SENTENCE = re.compile(r"\(([A-Za-z_.\[\]0-9]+)\)\.$")
+
+
+def check_service_plan(
+    uow: CareUnitOfWork,
+    actor: User,
+    plan: ServicePlan,
+    *,
+    member_id: str,
+    scopes: ScopeResolver,
+    now: datetime,
+) -> PlanValidation:
+    """TCM-10: a service plan needs goals with objectives and the member's, the case manager's and a
+    licensed BH professional's signatures. An incomplete plan is refused (InputError naming the
+    first missing field; the message lists all); a complete one is returned with whether its
+    development is compensable (only with the member's participation)."""
+    _require_aware(now)
+    result = validate_service_plan(plan)
+    with uow:
+        authorize_member_access(
+            uow, actor, Permission.CASE_MANAGE, member_id, scopes=scopes, reason="check service plan",
+            now=now,
+        )  # fmt: skip
+        record_access(
+            uow, actor, AuditAction.READ, "service_plan", plan.plan_id, member_id, "check service plan",
+            now, detail={"rule": "TCM-10", "complete": str(result.complete).lower()},
+        )  # fmt: skip
+        uow.commit()
+    if not result.complete:
+        found = _FIELD_IN_SENTENCE.search(result.missing[0])
+        raise InputError(
+            " ".join(result.missing), field=found.group(1) if found else "plan", record=plan.plan_id
+        )
+    return result
+
+
+def transition_eligibility(
+    uow: CareUnitOfWork,
+    actor: User,
+    stay: InstitutionalStay,
+    *,
+    member_id: str,
+    scopes: ScopeResolver,
+    now: datetime,
+    limits: TransitionLimits = TransitionLimits(),
+) -> TransitionWindow:
+    """TCM-05: whether and from which date case management may be billed as a transition from the
+    member's institutional stay (the member's age comes from the store)."""
+    _require_aware(now)
+    with uow:
+        authorize_member_access(
+            uow, actor, Permission.CASE_READ, member_id, scopes=scopes, reason="transition eligibility",
+            now=now,
+        )  # fmt: skip
+        member = uow.members.get(member_id)
+        if member is None:
+            raise NotFound(f"member {member_id} does not exist")
+        window = transition_window(stay, birth_date=member.birth_date, limits=limits)
+        record_access(
+            uow, actor, AuditAction.READ, "member", member_id, member_id, "transition eligibility", now,
+            detail={"rule": "TCM-05", "eligible": str(window.eligible).lower()},
+        )  # fmt: skip
+        uow.commit()
+    return window
