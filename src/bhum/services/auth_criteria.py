@@ -228,6 +228,8 @@ def evaluate_criteria(
     concurrent review IOP-09, MN-03 and the IOP-13 timing flag."""
     clinical = request.clinical
     start = request.requested_span.start
+    # IOP-08 counts from admission: for a continuing request, the first day of the stay.
+    admitted_on = program.admission_date or (authorization.span.start if authorization is not None else start)
     as_of = local_date(request.received_at, tz, field="received_at")
     iop = is_iop(packs, request.service_codes)
     concurrent = request.review_kind is ReviewKind.CONCURRENT
@@ -304,7 +306,7 @@ def evaluate_criteria(
             run(
                 packs,
                 "iop.physical-exam",
-                {"physical_exam_date": clinical.physical_exam_date, "admission_date": start},
+                {"physical_exam_date": clinical.physical_exam_date, "admission_date": admitted_on},
             )
         )
         results.append(

@@ -46,6 +46,7 @@ class ProgramFacts:
     treatment_plan_changed: bool | None = None
     assessor_licensed: bool | None = None  # IOP-10, when the assessor has no staff record here
     level_of_care: str = "iop"
+    admission_date: date | None = None  # IOP-08 for a concurrent review: the first day of the stay
 
     def to_doc(self) -> dict[str, Any]:
         return {
@@ -57,6 +58,7 @@ class ProgramFacts:
             "treatment_plan_changed": self.treatment_plan_changed,
             "assessor_licensed": self.assessor_licensed,
             "level_of_care": self.level_of_care,
+            "admission_date": None if self.admission_date is None else self.admission_date.isoformat(),
         }
 
 
@@ -322,6 +324,9 @@ def _program(r: _Reader, doc: Mapping[str, Any]) -> ProgramFacts:
         treatment_plan_changed=r.boolean(doc, "treatment_plan_changed", "program.treatment_plan_changed"),
         assessor_licensed=r.boolean(doc, "assessor_licensed", "program.assessor_licensed"),
         level_of_care=str(doc.get("level_of_care") or "iop"),
+        admission_date=None
+        if doc.get("admission_date") is None
+        else r.day(doc.get("admission_date"), "program.admission_date"),
     )
 
 
