@@ -25,6 +25,7 @@ ROW = "_row"  # 1-based row in the file (the CSV line number, header being line 
 _ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _INTEGER = r"^-?[0-9]+$"
 _NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
+_KIND_WORD = {Kind.DATE: "date (expected YYYY-MM-DD)", Kind.INTEGER: "integer", Kind.NUMBER: "number"}
 _IBIS_TYPE = {Kind.STRING: "string", Kind.DATE: "date", Kind.INTEGER: "int64", Kind.NUMBER: "float64"}
 
 
@@ -231,17 +232,13 @@ def _parse(raw: ir.Value, column: Column) -> tuple[ir.Value, list[_Check]]:
             checks.append(
                 _Check(
                     column.name,
-                    f"{{value!r}} is not a valid {column.kind.value.replace('int64', 'integer').replace('float64', 'number')}"
-                    + (" (expected YYYY-MM-DD)" if column.kind is Kind.DATE else ""),
+                    f"{{value!r}} is not a valid {_KIND_WORD[column.kind]}",
                     ~blank & (~text.re_search(shape) | parsed.isnull()),
                 )
             )
             value = ibis.ifelse(blank, ibis.null(target), parsed)
     else:
-        if column.kind is Kind.STRING:
-            value = raw.cast("string")
-        else:
-            value = raw.cast(target)
+        value = raw.cast(target)
         blank = raw.isnull()
     if column.required:
         checks.append(_Check(column.name, "a value is required", blank))
@@ -283,11 +280,8 @@ def _raise_first_bad(raw: ir.Table, contract: TableContract, checks: list[_Check
         return
     row = rows[0]
     check = next(c for i, c in enumerate(checks) if row[f"_bad_{i}"])
-    record: str | int
-    if has_row:
-        record = int(row[ROW])
-    else:
-        record = "/".join(f"{k}={row[f'_key_{k}']}" for k in keys)
+    keys_text = "/".join(f"{k}={row[f'_key_{k}']}" for k in keys)
+    record: str | int = int(row[ROW]) if has_row else keys_text
     raise InputError(
         check.problem.format(value=row[f"_val_{check.column}"]),
         source=source,

@@ -10,6 +10,7 @@ distribution that produces heavy users as real populations do.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -94,7 +95,7 @@ def _dates(days: np.ndarray) -> pa.Array:
     return pa.array(days.astype(np.int32), pa.int32()).cast(pa.date32())
 
 
-def _pick(rng: np.random.Generator, choices: list[str | None], count: int) -> np.ndarray:
+def _pick(rng: np.random.Generator, choices: Sequence[str | None], count: int) -> np.ndarray:
     return np.array(choices, dtype=object)[rng.integers(0, len(choices), count)]
 
 
@@ -178,9 +179,9 @@ def generate(
     )
     is_t1017 = hcpcs == "T1017"
     units = np.where(is_t1017, rng.integers(1, 13, n), 1).astype(np.float64)
-    level = np.where(is_t1017, _pick(rng, ["TF", "TG", "HN", "HM", None], n), None)
-    program = np.where(is_t1017, _pick(rng, ["HE", "HF", "HV"], n), None)
-    activity = np.where(is_t1017, _pick(rng, _ACTIVITIES, n), None)
+    level = np.where(is_t1017, _pick(rng, ["TF", "TG", "HN", "HM", None], n), np.array(None))
+    program = np.where(is_t1017, _pick(rng, ["HE", "HF", "HV"], n), np.array(None))
+    activity = np.where(is_t1017, _pick(rng, _ACTIVITIES, n), np.array(None))
     line_day = np.where(stay, day - los, day)  # a stay's line starts at admission and ends at discharge
     medical_claim = pa.table(
         {
