@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 
 from bhum.bootstrap import bootstrap
-from bhum.entrypoints.cli import db, packs, synth, users
+from bhum.entrypoints.cli import claims, db, packs, synth, um, users
 
 app = typer.Typer(
     name="bhum",
@@ -26,6 +26,8 @@ def _root(ctx: typer.Context) -> None:
 app.add_typer(packs.app, name="packs")
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
+app.add_typer(claims.app, name="claims")
+app.add_typer(um.app, name="um")
 app.command("synth")(synth.synth)
 
 
