@@ -81,6 +81,8 @@ from bhum.services.unit_of_work import UnitOfWork
 
 AUTO = "system:auto-decision"
 HolidayFn = Callable[[date, date], frozenset[date]]
+# Builds the scope resolver over the open unit of work (the store answers from the same transaction).
+ScopeFactory = Callable[[UnitOfWork], ScopeResolver]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +124,7 @@ def _check_member_access(
     actor: User | str,
     permission: Permission,
     member_id: str,
-    scopes: ScopeResolver | None,
+    scopes: ScopeFactory | None,
     now: datetime,
     reason: str,
 ) -> None:
@@ -130,7 +132,13 @@ def _check_member_access(
         if scopes is None:
             authorize(actor, permission)
         authorize_member_access(
-            uow, actor, permission, member_id, scopes=scopes or _NoScope(), reason=reason, now=now
+            uow,
+            actor,
+            permission,
+            member_id,
+            scopes=scopes(uow) if scopes is not None else _NoScope(),
+            reason=reason,
+            now=now,
         )
 
 
@@ -155,7 +163,7 @@ def authorization_required(
     on: date,
     actor: User | str,
     now: datetime,
-    scopes: ScopeResolver | None = None,
+    scopes: ScopeFactory | None = None,
 ) -> RequiredAnswer:
     """OPM-01 / IOP-14 for a member, provider, service and date; testing only where the plan notified
     the provider or member (testing_preauth_notices). Audited as a read of the member."""
@@ -306,7 +314,7 @@ def submit_request(
     *,
     actor: User | str,
     now: datetime,
-    scopes: ScopeResolver | None = None,
+    scopes: ScopeFactory | None = None,
 ) -> SubmitResult:
     """Store the request, evaluate it, and act: approve automatically (authorization + letters),
     pend to clinical review (task + request-for-information letters), or an administrative denial.
@@ -465,7 +473,7 @@ def submit_request(
 
 
 def get_request(
-    uow: UnitOfWork, request_id: str, *, actor: User | str, now: datetime, scopes: ScopeResolver | None = None
+    uow: UnitOfWork, request_id: str, *, actor: User | str, now: datetime, scopes: ScopeFactory | None = None
 ) -> dict[str, Any]:
     """The request's status, clock, determination, authorization history, decisions, appeals,
     peer-to-peer and letters (audited read)."""
@@ -574,7 +582,7 @@ def decide_request(
     now: datetime,
     reasons: Sequence[DecisionReason] = (),
     units: int | None = None,
-    scopes: ScopeResolver | None = None,
+    scopes: ScopeFactory | None = None,
 ) -> Decision:
     """Approve, partially approve, deny or withdraw a pended request after clinical review.
 
@@ -699,7 +707,7 @@ def file_appeal(
     reason: str,
     actor: User | str,
     now: datetime,
-    scopes: ScopeResolver | None = None,
+    scopes: ScopeFactory | None = None,
 ) -> AppealRecord:
     with uow:
         records = auth_records(uow)
@@ -743,7 +751,7 @@ def decide_appeal(
     reviewer: User,
     now: datetime,
     notes: str = "",
-    scopes: ScopeResolver | None = None,
+    scopes: ScopeFactory | None = None,
 ) -> AppealRecord:
     """Re-review by a different reviewer with the same or a similar licence. Overturning approves the
     request under a new authorization (a denied authorization is final in the lifecycle)."""
@@ -841,7 +849,7 @@ def record_peer_to_peer(
     reviewer: User,
     now: datetime,
     notes: str = "",
-    scopes: ScopeResolver | None = None,
+    scopes: ScopeFactory | None = None,
 ) -> PeerToPeerRecord:
     """REG-03: record how the offered peer-to-peer discussion went."""
     with uow:
@@ -1192,3 +1200,36 @@ def render_letters(
             written.append(path)
         uow.commit()
     return written
+
+
+def get_authorization(
+    uow: UnitOfWork,
+    authorization_id: str,
+    *,
+    actor: User | str,
+    now: datetime,
+    scopes: ScopeFactory | None = None,
+) -> dict[str, Any]:
+    """An authorization with its lifecycle history (audited read)."""
+    with uow:
+        auth = uow.authorizations.get(authorization_id)
+        if auth is None:
+            raise NotFound("no such authorization")
+        _check_member_access(
+            uow, actor, Permission.AUTHORIZATION_READ, auth.member_id, scopes, now, "view authorization"
+        )
+        doc = authorization_doc(auth)
+        doc["member_id"] = auth.member_id
+        doc["request_id"] = auth.request_id
+        record_access(
+            uow,
+            actor,
+            AuditAction.READ,
+            "authorization",
+            authorization_id,
+            auth.member_id,
+            "view authorization",
+            now,
+        )
+        uow.commit()
+    return doc
