@@ -20,6 +20,8 @@ class ContractType(StrEnum):
     HOSPITAL = "130"
     PHARMACY = "140"
     PRIMARY_CARE = "150"
+    SUD_TREATMENT_FACILITY = "160"  # substance use disorder residential / rehabilitation facility
+    LABORATORY = "170"  # clinical laboratory
     OTHER = "199"
 
 
