@@ -1,0 +1,368 @@
+"""Dashboard figures: decision timeliness against each clock, the CMS-0057-F public metrics (REG-02),
+outpatient-management flags by rule over time (OPM-03) and units used against units authorized (MN-04).
+
+The computations are pure functions over small fact records (``DecisionFact``, ``ClockFact``,
+``FlagFact``, ``UnitsFact``) so they can be tested at each rule's boundary without a store.
+``collect_dashboard`` gathers those facts through a unit of work and is the one function the pages
+call: it checks ``reports.read`` and records the report read in the audit trail (aggregates only; no
+member data leaves this module).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from bhum.domain.access import AuditAction, Permission, User
+from bhum.domain.authorization import DecisionOutcome, Urgency
+from bhum.domain.cases import CaseProgram
+from bhum.domain.errors import InputError
+from bhum.domain.values import CPT, HCPCS, REVENUE, Code
+from bhum.services.access import authorize
+from bhum.services.audit import record_access
+from bhum.services.unit_of_work import UnitOfWork
+
+# REG-02 counts partial approvals as approvals (the service was authorized) and administrative
+# denials as denials (the request was not authorized); pended and withdrawn requests have no
+# determination yet and are left out.
+APPROVED_OUTCOMES = frozenset({DecisionOutcome.APPROVED, DecisionOutcome.PARTIALLY_APPROVED})
+DENIED_OUTCOMES = frozenset({DecisionOutcome.DENIED, DecisionOutcome.ADMINISTRATIVE_DENIAL})
+FINAL_OUTCOMES = APPROVED_OUTCOMES | DENIED_OUTCOMES
+MEMBER_PAGE = 500  # members read per store round trip while gathering facts
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionFact:
+    """One prior-authorization request with its first determination (REG-02)."""
+
+    request_id: str
+    urgency: Urgency
+    outcome: DecisionOutcome
+    received_at: datetime
+    decided_at: datetime
+    approved_after_appeal: bool = False  # an appeal overturned (wholly or partly) a denial
+    extended: bool = False  # decided under a timeframe extension (bhum grants none today)
+
+    def __post_init__(self) -> None:
+        if self.received_at.tzinfo is None or self.decided_at.tzinfo is None:
+            raise InputError(
+                "decision times must carry a time zone", field="decided_at", record=self.request_id
+            )
+        if self.decided_at < self.received_at:
+            raise InputError(
+                "a decision cannot precede its request", field="decided_at", record=self.request_id
+            )
+
+    @property
+    def hours_to_decision(self) -> float:
+        return (self.decided_at - self.received_at).total_seconds() / 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class UrgencyMetrics:
+    """REG-02 figures for one urgency (standard or expedited). Percentages are of determinations."""
+
+    urgency: Urgency
+    determinations: int
+    approved_pct: float | None
+    denied_pct: float | None
+    approved_after_appeal_pct: float | None
+    approved_after_extension_pct: float | None
+    average_hours: float | None
+    median_hours: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reg02Metrics:
+    first: date
+    last: date
+    standard: UrgencyMetrics
+    expedited: UrgencyMetrics
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def _urgency_metrics(urgency: Urgency, facts: Sequence[DecisionFact]) -> UrgencyMetrics:
+    final = [f for f in facts if f.urgency is urgency and f.outcome in FINAL_OUTCOMES]
+    total = len(final)
+    hours = [f.hours_to_decision for f in final]
+    return UrgencyMetrics(
+        urgency=urgency,
+        determinations=total,
+        approved_pct=_pct(sum(f.outcome in APPROVED_OUTCOMES for f in final), total),
+        denied_pct=_pct(sum(f.outcome in DENIED_OUTCOMES for f in final), total),
+        approved_after_appeal_pct=_pct(sum(f.approved_after_appeal for f in final), total),
+        approved_after_extension_pct=_pct(
+            sum(f.extended and f.outcome in APPROVED_OUTCOMES for f in final), total
+        ),
+        average_hours=round(statistics.fmean(hours), 1) if hours else None,
+        median_hours=round(statistics.median(hours), 1) if hours else None,
+    )
+
+
+def reg02_metrics(facts: Iterable[DecisionFact], *, first: date, last: date) -> Reg02Metrics:
+    """REG-02 public metrics for determinations made from ``first`` to ``last`` (inclusive, by the
+    decision's calendar date in its own time zone)."""
+    if last < first:
+        raise InputError("the reporting period ends before it starts", field="last")
+    within = [f for f in facts if first <= f.decided_at.date() <= last]
+    return Reg02Metrics(
+        first=first,
+        last=last,
+        standard=_urgency_metrics(Urgency.STANDARD, within),
+        expedited=_urgency_metrics(Urgency.EXPEDITED, within),
+    )
+
+
+# --- timeliness against each clock ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClockFact:
+    """A request's decision clock: when it was due, by which rule, and when (if) it was decided."""
+
+    request_id: str
+    rule_id: str  # REG-01, REG-03, IOP-12 ... whichever clock was strictest
+    label: str
+    due_at: datetime
+    decided_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClockTimeliness:
+    rule_id: str
+    label: str
+    on_time: int = 0  # decided at or before due_at
+    late: int = 0  # decided after due_at
+    open_within: int = 0  # undecided, due_at still ahead
+    open_overdue: int = 0  # undecided and past due_at
+
+    @property
+    def decided(self) -> int:
+        return self.on_time + self.late
+
+    @property
+    def on_time_pct(self) -> float | None:
+        return _pct(self.on_time, self.decided)
+
+
+def timeliness_by_clock(facts: Iterable[ClockFact], *, now: datetime) -> list[ClockTimeliness]:
+    """Counts per clock rule. A decision exactly at ``due_at`` is on time; an open request exactly at
+    ``due_at`` is not yet overdue."""
+    if now.tzinfo is None:
+        raise InputError("now must carry a time zone", field="now")
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    labels: dict[str, str] = {}
+    for fact in facts:
+        labels.setdefault(fact.rule_id, fact.label)
+        if fact.decided_at is not None:
+            counts[fact.rule_id]["on_time" if fact.decided_at <= fact.due_at else "late"] += 1
+        else:
+            counts[fact.rule_id]["open_overdue" if now > fact.due_at else "open_within"] += 1
+    return [
+        ClockTimeliness(
+            rule_id=rule,
+            label=labels[rule],
+            on_time=c["on_time"],
+            late=c["late"],
+            open_within=c["open_within"],
+            open_overdue=c["open_overdue"],
+        )
+        for rule, c in sorted(counts.items())
+    ]
+
+
+# --- flags by rule over time (OPM-03) ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FlagFact:
+    """An outpatient-management case opened because of clinical-intelligence rules."""
+
+    opened_on: date
+    rule_ids: tuple[str, ...]
+
+
+def flags_by_rule_and_month(facts: Iterable[FlagFact]) -> dict[str, dict[str, int]]:
+    """rule id -> {"YYYY-MM": cases opened that month naming the rule}, rules and months sorted."""
+    table: dict[str, Counter[str]] = defaultdict(Counter)
+    for fact in facts:
+        month = f"{fact.opened_on.year:04d}-{fact.opened_on.month:02d}"
+        for rule in fact.rule_ids:
+            table[rule][month] += 1
+    return {rule: dict(sorted(table[rule].items())) for rule in sorted(table)}
+
+
+# --- units used against units authorized (MN-04) -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UnitsFact:
+    service: str  # the first service code of the authorization, e.g. "HCPCS S9480"
+    units_authorized: int
+    units_used: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnitsByService:
+    service: str
+    authorizations: int
+    units_authorized: int
+    units_used: int
+
+    @property
+    def used_pct(self) -> float | None:
+        return _pct(self.units_used, self.units_authorized)
+
+
+def units_by_service(facts: Iterable[UnitsFact]) -> list[UnitsByService]:
+    grouped: dict[str, list[UnitsFact]] = defaultdict(list)
+    for fact in facts:
+        if fact.units_authorized < 0 or fact.units_used < 0:
+            raise InputError("units cannot be negative", field="units", record=fact.service)
+        grouped[fact.service].append(fact)
+    return [
+        UnitsByService(
+            service=service,
+            authorizations=len(rows),
+            units_authorized=sum(r.units_authorized for r in rows),
+            units_used=sum(r.units_used for r in rows),
+        )
+        for service, rows in sorted(grouped.items())
+    ]
+
+
+# --- gathering facts through a unit of work ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardFacts:
+    decisions: list[DecisionFact] = field(default_factory=list)
+    clocks: list[ClockFact] = field(default_factory=list)
+    flags: list[FlagFact] = field(default_factory=list)
+    units: list[UnitsFact] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    """Everything the dashboards page shows, for the period [first, last]."""
+
+    now: datetime
+    reg02: Reg02Metrics
+    timeliness: list[ClockTimeliness]
+    flags: dict[str, dict[str, int]]
+    units: list[UnitsByService]
+    members_scanned: int
+
+
+def _members(uow: UnitOfWork) -> Iterator[str]:
+    offset = 0
+    while True:
+        page = uow.members.list(limit=MEMBER_PAGE, offset=offset)
+        if not page:
+            return
+        for member in page:
+            yield member.member_id
+        offset += len(page)
+
+
+_SYSTEM_NAMES = {HCPCS: "HCPCS", CPT: "CPT", REVENUE: "Revenue"}
+
+
+def _service_label(codes: Sequence[Code]) -> str:
+    """The first service code with its system's short name, e.g. "HCPCS S9480"."""
+    if not codes:
+        return "unknown"
+    return f"{_SYSTEM_NAMES.get(codes[0].system, 'code')} {codes[0].code}"
+
+
+def gather_facts(uow: UnitOfWork) -> tuple[DashboardFacts, int]:
+    """Walk the members in an open unit of work and collect the facts the dashboards need. Uses the
+    authorization engine's records (``uow.auth``) for clocks and appeals when the unit of work has
+    them."""
+    auth = getattr(uow, "auth", None)
+    facts = DashboardFacts()
+    scanned = 0
+    for member_id in _members(uow):
+        scanned += 1
+        for request in uow.service_requests.for_member(member_id):
+            decisions = sorted(uow.decisions.for_request(request.request_id), key=lambda d: d.decided_at)
+            final = [d for d in decisions if d.outcome in FINAL_OUTCOMES]
+            record = auth.get_request(request.request_id) if auth is not None else None
+            if final:
+                first = final[0]
+                overturned = False
+                if auth is not None and first.outcome in DENIED_OUTCOMES:
+                    overturned = any(
+                        a.outcome is not None and a.outcome.value in {"overturned", "partially_overturned"}
+                        for a in auth.appeals_for_request(request.request_id)
+                    )
+                facts.decisions.append(
+                    DecisionFact(
+                        request_id=request.request_id,
+                        urgency=request.urgency,
+                        outcome=first.outcome,
+                        received_at=request.received_at,
+                        decided_at=max(first.decided_at, request.received_at),
+                        approved_after_appeal=overturned,
+                    )
+                )
+            if record is not None:
+                decided_at = record.decided_at or (final[0].decided_at if final else None)
+                facts.clocks.append(
+                    ClockFact(
+                        request_id=request.request_id,
+                        rule_id=record.due_rule_id,
+                        label=record.due_label,
+                        due_at=record.due_at,
+                        decided_at=decided_at,
+                    )
+                )
+        for authorization in uow.authorizations.for_member(member_id):
+            if authorization.units_authorized > 0:
+                facts.units.append(
+                    UnitsFact(
+                        service=_service_label(authorization.service_codes),
+                        units_authorized=authorization.units_authorized,
+                        units_used=authorization.units_used,
+                    )
+                )
+        for case in uow.cases.for_member(member_id):
+            if case.program is CaseProgram.OUTPATIENT_MANAGEMENT and case.rule_ids:
+                facts.flags.append(FlagFact(opened_on=case.opened_at.date(), rule_ids=case.rule_ids))
+    return facts, scanned
+
+
+def collect_dashboard(uow: UnitOfWork, viewer: User, *, now: datetime, first: date, last: date) -> Dashboard:
+    """The dashboards for ``viewer`` (needs reports.read). The report read is audited once, without a
+    member id: only aggregates are returned."""
+    if now.tzinfo is None:
+        raise InputError("now must carry a time zone", field="now")
+    authorize(viewer, Permission.REPORTS_READ)
+    with uow:
+        facts, scanned = gather_facts(uow)
+        record_access(
+            uow,
+            viewer,
+            AuditAction.READ,
+            "report",
+            "dashboards",
+            None,
+            "dashboards",
+            now,
+            detail={"members_scanned": str(scanned)},
+        )
+        uow.commit()
+    return Dashboard(
+        now=now,
+        reg02=reg02_metrics(facts.decisions, first=first, last=last),
+        timeliness=timeliness_by_clock(facts.clocks, now=now),
+        flags=flags_by_rule_and_month(facts.flags),
+        units=units_by_service(facts.units),
+        members_scanned=scanned,
+    )

@@ -1,0 +1,261 @@
+"""A tiny synthetic world for the workbench tests, the browser tests and the load test: a migrated store
+(SQLite file or a PostgreSQL schema), two provider organizations, a handful of members, one demo user
+per role (all with the same password), a case-management caseload, outpatient-management flags,
+authorizations with units and decided requests for the dashboards. Everything here is synthetic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from bhum.adapters.passwords import Argon2PasswordHasher
+from bhum.adapters.store import SqlStore, upgrade
+from bhum.adapters.store.auth_records import AuthSqlUnitOfWork
+from bhum.config import Settings
+from bhum.domain.access import Role
+from bhum.domain.authorization import (
+    Authorization,
+    Decision,
+    DecisionOutcome,
+    DecisionReason,
+    ReviewKind,
+    ServiceRequest,
+    Urgency,
+)
+from bhum.domain.cases import Case, CaseProgram, CaseStatus, DueDate
+from bhum.domain.clinical import ClinicalInformation
+from bhum.domain.members import Member, Sex
+from bhum.domain.providers import ContractType, EntityType, Organization, Provider, Staff
+from bhum.domain.values import HCPCS, ICD10CM, Code, DateSpan
+from bhum.entrypoints.api.dependencies import ApiDependencies
+from bhum.services.access import create_user
+from bhum.services.auth_records import RequestRecord, RequestStatus
+from bhum.services.directory import UowMemberDirectory, UowScopeResolver
+from bhum.services.unit_of_work import UnitOfWork
+
+START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+PASSWORD = "synthetic demo password"  # every demo user's password (synthetic data only)
+NPI_A = "1000000001"  # ORG-A's clinician
+NPI_B = "2000000002"  # ORG-B's clinician
+MEMBER_A = "M00000001"  # served by ORG-A, on case manager S-CM1's caseload
+MEMBER_B = "M00000002"  # served by ORG-B only
+IOP = Code(HCPCS, "S9480", "Intensive outpatient psychiatric services, per diem")
+DEPRESSION = Code(ICD10CM, "F33.1", "Major depressive disorder, recurrent, moderate")
+
+# username -> (roles, organization, staff id)
+PEOPLE: dict[str, tuple[tuple[Role, ...], str | None, str | None]] = {
+    "intake": ((Role.INTAKE,), None, None),
+    "clinical": ((Role.CLINICAL_REVIEWER,), None, "S-RN1"),
+    "physician": ((Role.PHYSICIAN_REVIEWER,), None, "S-MD1"),
+    "director": ((Role.MEDICAL_DIRECTOR,), None, "S-MD2"),
+    "cm-own": ((Role.CASE_MANAGER,), None, "S-CM1"),
+    "cm-other": ((Role.CASE_MANAGER,), None, "S-CM2"),
+    "prov-own": ((Role.PROVIDER_USER,), "ORG-A", None),
+    "prov-other": ((Role.PROVIDER_USER,), "ORG-B", None),
+    "auditor": ((Role.AUDITOR,), None, None),
+    "admin": ((Role.ADMIN,), None, None),
+}
+
+
+class Clock:
+    """The application clock, moved by hand."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@dataclass
+class World:
+    store: SqlStore
+    clock: Clock
+    hasher: Argon2PasswordHasher
+    user_ids: dict[str, str] = field(default_factory=dict)
+
+    def uow(self) -> UnitOfWork:
+        return AuthSqlUnitOfWork(self.store.session_factory)
+
+    def deps(self, settings: Settings | None = None) -> ApiDependencies:
+        return ApiDependencies(
+            uow_factory=self.uow,
+            clock=self.clock,
+            settings=settings or Settings.from_env({"BHUM_SECRET_KEY": "test-secret-for-web"}),
+            password_hasher=self.hasher,
+            members=UowMemberDirectory,
+            scopes=UowScopeResolver,
+        )
+
+
+def _clinical() -> ClinicalInformation:
+    return ClinicalInformation(diagnoses=(DEPRESSION,), locus_level=3, functioning="synthetic")
+
+
+def _seed_population(uow: UnitOfWork, extra_members: int) -> None:
+    uow.organizations.upsert_many(
+        [
+            Organization("ORG-A", "Synthetic Counseling A", ContractType.IOP_PROGRAM),
+            Organization("ORG-B", "Synthetic Counseling B", ContractType.OPBH),
+        ]
+    )
+    uow.providers.upsert_many(
+        [
+            Provider(NPI_A, "Clinician A", EntityType.INDIVIDUAL, organization_id="ORG-A"),
+            Provider(NPI_B, "Clinician B", EntityType.INDIVIDUAL, organization_id="ORG-B"),
+        ]
+    )
+    uow.staff.upsert_many(
+        [Staff("S-CM1", "Casey", "CM", frozenset()), Staff("S-CM2", "Morgan", "CM", frozenset())]
+    )
+    members = [
+        Member(MEMBER_A, "Ada", "Synthetic", Sex.FEMALE, date(1990, 4, 1), pcp_npi=NPI_A),
+        Member(MEMBER_B, "Bea", "Synthetic", Sex.FEMALE, date(1985, 6, 1), pcp_npi=NPI_B),
+    ]
+    members += [
+        Member(
+            f"M{10 + i:08d}",
+            "Syn",
+            f"Member{i}",
+            Sex.UNKNOWN,
+            date(1970 + i % 40, 1, 1),
+            pcp_npi=NPI_A if i % 2 else NPI_B,
+        )
+        for i in range(extra_members)
+    ]
+    uow.members.upsert_many(members)
+
+
+def _seed_utilization(uow: UnitOfWork, members: list[str]) -> None:
+    """Decided and open requests, authorizations with units, flags and a caseload."""
+    auth = getattr(uow, "auth", None)
+    for i, member_id in enumerate(members):
+        npi = NPI_A if member_id != MEMBER_B and i % 2 == 0 else NPI_B
+        received = START - timedelta(days=30 - i % 25, hours=i % 7)
+        urgency = Urgency.EXPEDITED if i % 4 == 0 else Urgency.STANDARD
+        request = ServiceRequest(
+            request_id=f"R-{i:04d}",
+            member_id=member_id,
+            requesting_provider_npi=npi,
+            servicing_provider_npi=npi,
+            service_codes=(IOP,),
+            requested_units=12,
+            requested_span=DateSpan(received.date(), received.date() + timedelta(days=29)),
+            urgency=urgency,
+            review_kind=ReviewKind.PRE_SERVICE,
+            received_at=received,
+            clinical=_clinical(),
+        )
+        uow.service_requests.add(request)
+        due = received + (timedelta(hours=72) if urgency is Urgency.EXPEDITED else timedelta(days=7))
+        open_request = i % 5 == 4
+        decided_at = None if open_request else received + timedelta(hours=20 + 30 * (i % 6))
+        if decided_at is not None:
+            outcome = DecisionOutcome.DENIED if i % 6 == 5 else DecisionOutcome.APPROVED
+            reasons = (
+                (DecisionReason("IOP-01", "criteria not met"),) if outcome is DecisionOutcome.DENIED else ()
+            )
+            uow.decisions.add(
+                Decision(
+                    decision_id=f"D-{i:04d}",
+                    request_id=request.request_id,
+                    outcome=outcome,
+                    reasons=reasons,
+                    decided_by="system:seed" if outcome is DecisionOutcome.APPROVED else "u-physician",
+                    decided_at=decided_at,
+                    units_approved=12 if outcome is DecisionOutcome.APPROVED else None,
+                )
+            )
+            if outcome is DecisionOutcome.APPROVED:
+                authorization = Authorization.request(
+                    authorization_id=f"A-{i:04d}",
+                    member_id=member_id,
+                    provider_npi=npi,
+                    service_codes=(IOP,),
+                    span=request.requested_span,
+                    units_requested=12,
+                    at=received,
+                    by="system:seed",
+                    request_id=request.request_id,
+                )
+                authorization.approve(at=decided_at, by="system:seed", rule_id="IOP-11")
+                authorization.record_use(i % 13)
+                uow.authorizations.add(authorization)
+        if auth is not None:
+            auth.add_request(
+                RequestRecord(
+                    request_id=request.request_id,
+                    member_id=member_id,
+                    status=RequestStatus.PENDED
+                    if decided_at is None
+                    else (RequestStatus.DENIED if i % 6 == 5 else RequestStatus.APPROVED),
+                    received_at=received,
+                    due_at=due,
+                    due_rule_id="REG-01",
+                    due_label="72 hours (expedited)" if urgency is Urgency.EXPEDITED else "7 days (standard)",
+                    program={},
+                    determination={},
+                    decided_at=decided_at,
+                )
+            )
+        if i % 3 == 0:
+            uow.cases.add(
+                Case(
+                    case_id=f"C-OPM-{i:04d}",
+                    member_id=member_id,
+                    program=CaseProgram.OUTPATIENT_MANAGEMENT,
+                    opened_at=START - timedelta(days=40 * (i % 4)),
+                    status=CaseStatus.AWAITING_INFORMATION,
+                    provider_npi=npi,
+                    rule_ids=("FUH-7", "OPM-03") if i % 2 else ("SAA-80",),
+                    due_dates=(
+                        DueDate("clinical update form", (START + timedelta(days=30)).date(), "OPM-04"),
+                    ),
+                )
+            )
+    uow.cases.add(
+        Case(
+            case_id="C-TCM-0001",
+            member_id=MEMBER_A,
+            program=CaseProgram.CASE_MANAGEMENT,
+            opened_at=START - timedelta(days=10),
+            assigned_staff_id="S-CM1",
+        )
+    )
+
+
+def build_world(url: str, *, extra_members: int = 6, clock: Clock | None = None) -> World:
+    """Migrate the database at ``url`` and fill it. ``url`` must be empty."""
+    upgrade(url)
+    store = SqlStore(url)
+    world = World(store=store, clock=clock or Clock(), hasher=Argon2PasswordHasher.fast_for_tests())
+    with world.uow() as uow:
+        _seed_population(uow, extra_members)
+        uow.commit()
+    with world.uow() as uow:
+        members = [MEMBER_A, MEMBER_B, *(f"M{10 + i:08d}" for i in range(extra_members))]
+        _seed_utilization(uow, members)
+        uow.commit()
+    for username, (roles, org, staff) in PEOPLE.items():
+        user = create_user(
+            world.uow(),
+            actor="system:test",
+            username=username,
+            display_name=username.replace("-", " ").title(),
+            roles=roles,
+            password=PASSWORD,
+            hasher=world.hasher,
+            now=START - timedelta(days=60),
+            organization_id=org,
+            staff_id=staff,
+        )
+        world.user_ids[username] = user.id
+    return world
+
+
+Factory = Callable[[], UnitOfWork]
