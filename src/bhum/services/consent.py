@@ -16,7 +16,7 @@ from bhum.services.access import ScopeResolver, authorize_member_access
 from bhum.services.audit import record_access
 from bhum.services.care_records import CareUnitOfWork
 
-__all__ = ["DisclosureRefused", "disclose", "record_consent", "revoke_consent"]
+__all__ = ["DisclosureRefused", "disclose", "list_consents", "record_consent", "revoke_consent"]
 
 
 class DisclosureRefused(BhumError):
@@ -74,12 +74,14 @@ def revoke_consent(
     revoked_on: date,
     scopes: ScopeResolver,
     now: datetime,
+    member_id: str | None = None,
 ) -> Consent:
-    """The consent stops applying from ``revoked_on``."""
+    """The consent stops applying from ``revoked_on``. With ``member_id``, a consent of another
+    member is treated as not found (a route names the member it works on)."""
     _aware(now)
     with uow:
         stored = uow.consents.get(consent_id)
-        if stored is None:
+        if stored is None or (member_id is not None and stored.member_id != member_id):
             raise NotFound(f"consent {consent_id} does not exist")
         authorize_member_access(
             uow,
@@ -160,3 +162,20 @@ def disclose(
     if not decision.allowed:
         raise DisclosureRefused(decision)
     return decision
+
+
+def list_consents(
+    uow: CareUnitOfWork, actor: User, *, member_id: str, scopes: ScopeResolver, now: datetime
+) -> list[Consent]:
+    """The member's consent registry: every consent and release, revoked and expired ones included."""
+    _aware(now)
+    with uow:
+        authorize_member_access(
+            uow, actor, Permission.CASE_READ, member_id, scopes=scopes, reason="list consents", now=now
+        )
+        consents = list(uow.consents.for_member(member_id))
+        record_access(
+            uow, actor, AuditAction.READ, "consent", f"member:{member_id}", member_id, "list consents", now
+        )
+        uow.commit()
+    return consents

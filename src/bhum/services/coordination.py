@@ -9,18 +9,65 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from bhum.domain.access import AuditAction, Permission, User
 from bhum.domain.consent import DisclosurePurpose, RecordKind
 from bhum.domain.coordination import CoordinationParameters, Event, coordination_tasks
 from bhum.domain.errors import InputError, NotFound
+from bhum.domain.letters import (
+    Letter,
+    LetterContent,
+    LetterKind,
+    MemberRef,
+    PlanContact,
+    Reason,
+    Recipient,
+    RecipientKind,
+    StaffContact,
+    idempotency_key,
+)
+from bhum.domain.members import Member
 from bhum.services.access import ScopeResolver, authorize_member_access
 from bhum.services.audit import record_access
 from bhum.services.care_records import CareUnitOfWork, CoordinationTask
 from bhum.services.consent import disclose
 
-__all__ = ["notify_pcp", "raise_coordination_tasks"]
+__all__ = [
+    "LetterWriter",
+    "SentLetter",
+    "WrittenLetter",
+    "list_coordination_tasks",
+    "notify_pcp",
+    "raise_coordination_tasks",
+    "send_outreach_letter",
+    "send_pcp_letter",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenLetter:
+    """Where the letters adapter filed a rendered letter."""
+
+    path: str
+    template: str  # "<kind>@<version>"
+    sha256: str
+
+
+class LetterWriter(Protocol):
+    """Renders and files a letter (``bhum.adapters.letters.write`` into the letters directory).
+    Writing the same content twice is a no-op, so a retried send never makes a second file."""
+
+    def __call__(self, content: LetterContent) -> WrittenLetter: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SentLetter:
+    letter: Letter
+    created: bool  # False: the letter already existed (same idempotency key) and nothing was sent
 
 
 def raise_coordination_tasks(
@@ -105,3 +152,210 @@ def notify_pcp(
         now=now,
     )
     return task.spec.pcp_npi
+
+
+def list_coordination_tasks(
+    uow: CareUnitOfWork, actor: User, *, member_id: str, scopes: ScopeResolver, now: datetime
+) -> list[CoordinationTask]:
+    """The member's coordination tasks (COC-01/02), oldest first."""
+    with uow:
+        authorize_member_access(
+            uow, actor, Permission.CASE_READ, member_id, scopes=scopes,
+            reason="list coordination tasks", now=now,
+        )  # fmt: skip
+        tasks = list(uow.coordination_tasks.for_member(member_id))
+        record_access(
+            uow, actor, AuditAction.READ, "coordination_task", f"member:{member_id}", member_id,
+            "list coordination tasks", now,
+        )  # fmt: skip
+        uow.commit()
+    return tasks
+
+
+def _member_name(member: Member) -> str:
+    return f"{member.first_name} {member.last_name}".strip()
+
+
+def _file(uow: CareUnitOfWork, content: LetterContent, write: LetterWriter, record: Letter) -> SentLetter:
+    """Render and file the letter, then store its record; a concurrent twin wins without a copy."""
+    written = write(content)
+    stored = Letter(
+        letter_id=record.letter_id,
+        kind=record.kind,
+        recipient_kind=record.recipient_kind,
+        recipient_id=record.recipient_id,
+        member_id=record.member_id,
+        template=written.template,
+        created_at=record.created_at,
+        idempotency_key=record.idempotency_key,
+        case_id=record.case_id,
+        decision_id=record.decision_id,
+        file_path=written.path,
+        content_sha256=written.sha256,
+    )
+    with uow:
+        if not uow.letters.add(stored):
+            existing = uow.letters.get_by_idempotency_key(stored.idempotency_key)
+            if existing is None:  # pragma: no cover - add refused without a twin
+                raise InputError("the letter could not be stored", field="idempotency_key")
+            return SentLetter(existing, False)
+        uow.commit()
+    return SentLetter(stored, True)
+
+
+def send_pcp_letter(
+    uow: CareUnitOfWork,
+    actor: User | str,
+    *,
+    member_id: str,
+    task_id: str,
+    plan: PlanContact,
+    pcp: Recipient,
+    coordinator: StaffContact,
+    write: LetterWriter,
+    now: datetime,
+    tz: ZoneInfo,
+    scopes: ScopeResolver | None = None,
+    record_kind: RecordKind = RecordKind.GENERAL,
+) -> SentLetter:
+    """COC-01/02: the PCP notification letter for a coordination task, sent once.
+
+    The letter id is the idempotency key of (task, trigger, PCP): a second call returns the stored
+    letter without disclosing again. Otherwise the disclosure goes through the consent gate
+    (``notify_pcp``: audited, ``DisclosureRefused`` when not allowed, and then nothing is written),
+    the PDF is filed and the letter recorded.
+    """
+    if now.tzinfo is None:
+        raise InputError("the time must carry its time zone", field="now")
+    if pcp.kind is not RecipientKind.PROVIDER:
+        raise InputError("the PCP letter goes to a provider", field="pcp.kind", record=task_id)
+    with uow:
+        if isinstance(actor, User):
+            if scopes is None:
+                raise InputError("a user's request needs a scope resolver", field="scopes")
+            authorize_member_access(
+                uow, actor, Permission.CASE_MANAGE, member_id, scopes=scopes,
+                reason="PCP coordination letter", now=now,
+            )  # fmt: skip
+        task = next((t for t in uow.coordination_tasks.for_member(member_id) if t.task_id == task_id), None)
+        if task is None:
+            raise NotFound(f"coordination task {task_id} does not exist for this member")
+        if task.spec.pcp_npi is not None and pcp.npi != task.spec.pcp_npi:
+            raise InputError(
+                "the letter must go to the member's PCP on file", field="pcp.npi", record=task_id
+            )
+        member = uow.members.get(member_id)
+        if member is None:
+            raise NotFound(f"member {member_id} does not exist")
+        key = idempotency_key(LetterKind.PCP_COORDINATION, task_id, task.spec.trigger.value, pcp)
+        existing = uow.letters.get_by_idempotency_key(key)
+    if existing is not None:
+        return SentLetter(existing, False)
+    if task.spec.pcp_npi is None:
+        # A PCP referral answered to the referring provider, or a member without a PCP on file.
+        task = replace(task, spec=replace(task.spec, pcp_npi=pcp.npi))
+    notify_pcp(uow, actor, task, now=now, record_kind=record_kind)
+    letter_date = now.astimezone(tz).date()
+    content = LetterContent(
+        letter_id=key,
+        kind=LetterKind.PCP_COORDINATION,
+        letter_date=letter_date,
+        plan=plan,
+        recipient=pcp,
+        member=MemberRef(_member_name(member), member_id),
+        reference=task_id,
+        reasons=(
+            Reason(
+                task.spec.rule_id,
+                task.spec.trigger.value.replace("_", " "),
+                task.spec.reason,
+            ),
+        ),
+        due_date=task.spec.due_on if task.spec.due_on > letter_date else None,
+        contact=coordinator,
+    )
+    record = Letter(
+        letter_id=key,
+        kind=LetterKind.PCP_COORDINATION,
+        recipient_kind=RecipientKind.PROVIDER,
+        recipient_id=pcp.npi or "",
+        member_id=member_id,
+        template="",
+        created_at=now,
+        idempotency_key=key,
+        decision_id=task_id,
+    )
+    return _file(uow, content, write, record)
+
+
+def send_outreach_letter(
+    uow: CareUnitOfWork,
+    actor: User,
+    *,
+    member_id: str,
+    task_id: str,
+    missed_on: date,
+    plan: PlanContact,
+    case_manager: StaffContact,
+    write: LetterWriter,
+    scopes: ScopeResolver,
+    now: datetime,
+    tz: ZoneInfo,
+) -> SentLetter:
+    """TCM-07: the letter to the member after a missed appointment, once per outreach task. It goes
+    to the member themself, so no consent is needed; the member's address comes from the store."""
+    if now.tzinfo is None:
+        raise InputError("the time must carry its time zone", field="now")
+    with uow:
+        authorize_member_access(
+            uow, actor, Permission.CASE_MANAGE, member_id, scopes=scopes,
+            reason="case management outreach letter", now=now,
+        )  # fmt: skip
+        task = uow.tasks.get(task_id)
+        if task is None or task.member_id != member_id or task.rule_id != "TCM-07":
+            raise NotFound(f"outreach task {task_id} does not exist for this member")
+        member = uow.members.get(member_id)
+        if member is None:
+            raise NotFound(f"member {member_id} does not exist")
+        key = idempotency_key(LetterKind.CASE_MANAGEMENT_OUTREACH, task_id, missed_on.isoformat(), "member")
+        existing = uow.letters.get_by_idempotency_key(key)
+    if existing is not None:
+        return SentLetter(existing, False)
+    address = member.address
+    if not address.line or not address.city or not address.state or not address.zip_code:
+        raise InputError("the member has no complete mailing address", field="address", record=member_id)
+    content = LetterContent(
+        letter_id=key,
+        kind=LetterKind.CASE_MANAGEMENT_OUTREACH,
+        letter_date=now.astimezone(tz).date(),
+        plan=plan,
+        recipient=Recipient(
+            RecipientKind.MEMBER,
+            _member_name(member),
+            (address.line, f"{address.city}, {address.state} {address.zip_code}"),
+        ),
+        member=MemberRef(_member_name(member), member_id),
+        reference=task_id,
+        contact=case_manager,
+        missed_contact_on=missed_on,
+    )
+    record = Letter(
+        letter_id=key,
+        kind=LetterKind.CASE_MANAGEMENT_OUTREACH,
+        recipient_kind=RecipientKind.MEMBER,
+        recipient_id=member_id,
+        member_id=member_id,
+        template="",
+        created_at=now,
+        idempotency_key=key,
+        decision_id=task_id,
+    )
+    sent = _file(uow, content, write, record)
+    if sent.created:
+        with uow:
+            record_access(
+                uow, actor, AuditAction.CREATE, "letter", key, member_id,
+                "case management outreach letter", now, detail={"rule": "TCM-07"},
+            )  # fmt: skip
+            uow.commit()
+    return sent

@@ -6,7 +6,17 @@ from fastapi import FastAPI
 
 from bhum.entrypoints.api.dependencies import ApiDependencies
 from bhum.entrypoints.api.errors import install_error_handlers
-from bhum.entrypoints.api.routes import audit, auth, authorizations, members, requests, users
+from bhum.entrypoints.api.routes import (
+    audit,
+    auth,
+    authorizations,
+    case_management,
+    consent,
+    coordination,
+    members,
+    requests,
+    users,
+)
 from bhum.entrypoints.api.security import check_declarations
 
 
@@ -19,7 +29,17 @@ def create_app(deps: ApiDependencies) -> FastAPI:
     )
     app.state.deps = deps
     install_error_handlers(app)
-    for module in (auth, users, audit, members, requests, authorizations):
+    for module in (
+        auth,
+        users,
+        audit,
+        members,
+        requests,
+        authorizations,
+        case_management,
+        consent,
+        coordination,
+    ):
         # Added route by route rather than with include_router: the routers carry their own prefix,
         # and flat routes keep app.routes a plain list of APIRoute that check_declarations can walk
         # (newer FastAPI wraps included routers in a lazily resolved object).
