@@ -1,12 +1,13 @@
-"""The ASGI application for `bhum serve` / uvicorn: the API wired through the composition root."""
+"""The ASGI application for `bhum serve` / uvicorn: the API and the workbench pages, wired through the
+composition root."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from bhum.bootstrap import Application, bootstrap
-from bhum.entrypoints.api.app import create_app
 from bhum.entrypoints.api.dependencies import ApiDependencies
+from bhum.entrypoints.web import WebOptions, create_web_app
 
 
 def dependencies_for(application: Application) -> ApiDependencies:
@@ -21,4 +22,8 @@ def dependencies_for(application: Application) -> ApiDependencies:
 
 
 def build_app(application: Application | None = None) -> FastAPI:
-    return create_app(dependencies_for(application or bootstrap(json_logs=True)))
+    application = application or bootstrap(json_logs=True)
+    # Secure cookies behind HTTPS: Settings.session_cookie_secure (BHUM_SESSION_COOKIE_SECURE) once the
+    # settings carry it; plain-HTTP loopback demo until then.
+    secure = bool(getattr(application.settings, "session_cookie_secure", False))
+    return create_web_app(dependencies_for(application), WebOptions(cookie_secure=secure))
