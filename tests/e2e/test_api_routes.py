@@ -35,6 +35,38 @@ EXPECTED: dict[tuple[str, str], RouteAccess | None] = {
     ("POST", "/users"): RouteAccess(Permission.USERS_MANAGE),
     ("GET", "/audit"): RouteAccess(Permission.AUDIT_READ),
     ("GET", "/members/{member_id}"): RouteAccess(Permission.MEMBER_READ, member_param="member_id"),
+    # Case management, consent and coordination of care (TCM-05..12, COC-01..04, REG-06).
+    ("GET", "/caseloads/{staff_id}"): RouteAccess(Permission.CASE_READ),
+    ("GET", "/tasks"): RouteAccess(Permission.CASE_READ),
+    ("POST", "/tasks/escalations"): RouteAccess(Permission.CASE_MANAGE),
+    **{
+        ("POST", f"/members/{{member_id}}/{tail}"): RouteAccess(
+            Permission.CASE_MANAGE, member_param="member_id"
+        )
+        for tail in (
+            "caseload-assignments",
+            "progress-notes",
+            "service-plans/check",
+            "missed-appointments",
+            "monthly-contact-tasks",
+            "refusals",
+            "consents",
+            "consents/{consent_id}/revocation",
+            "disclosures",
+            "coordination-events",
+            "coordination-tasks/{task_id}/pcp-letter",
+        )
+    },
+    **{
+        (method, f"/members/{{member_id}}/{tail}"): RouteAccess(
+            Permission.CASE_READ, member_param="member_id"
+        )
+        for method, tail in (
+            ("POST", "transition-eligibility"),
+            ("GET", "consents"),
+            ("GET", "coordination-tasks"),
+        )
+    },
 }
 
 
