@@ -69,7 +69,10 @@ def test_tcm02_15_16_17_units_a_day(params: ClaimCheckParameters) -> None:
 
 def test_tcm02_daily_cap_pays_up_to_the_cap_in_claim_order(params: ClaimCheckParameters) -> None:
     rows = decide(
-        params, reference(), claim_line(1, service_unit_quantity=10.0), claim_line(2, service_unit_quantity=8.0)
+        params,
+        reference(),
+        claim_line(1, service_unit_quantity=10.0),
+        claim_line(2, service_unit_quantity=8.0),
     )
     assert [(r["paid_units"], r["denied_units"], r["status"]) for r in rows] == [
         (10, 0, "paid"),
@@ -160,7 +163,9 @@ def test_tcm04_residence_first_and_last_day(params: ClaimCheckParameters) -> Non
     )
     days = [date(2026, 3, 9), date(2026, 3, 10), date(2026, 3, 20), date(2026, 3, 21)]
     rows = decide(
-        params, ref, *(claim_line(i, claim_line_start_date=d, claim_line_end_date=d) for i, d in enumerate(days))
+        params,
+        ref,
+        *(claim_line(i, claim_line_start_date=d, claim_line_end_date=d) for i, d in enumerate(days)),
     )
     assert [r["paid_units"] for r in rows] == [1, 0, 0, 1]
     assert rows[1]["carc"] == "204" and rows[1]["rule_id"] == "TCM-04"
@@ -244,7 +249,9 @@ def test_authorization_for_another_provider(params: ClaimCheckParameters) -> Non
 
 
 def test_mn04_units_beyond_remaining_pay_up_to_the_remainder(params: ClaimCheckParameters) -> None:
-    ref = reference(birth_date=date(1990, 1, 1), authorizations=[iop_auth(units_authorized=12, units_used=11)])
+    ref = reference(
+        birth_date=date(1990, 1, 1), authorizations=[iop_auth(units_authorized=12, units_used=11)]
+    )
     rows = decide(params, ref, _iop(1, 180), _iop(2, 180, date(2026, 3, 11)))
     assert [r["paid_units"] for r in rows] == [1, 0]
     assert (rows[1]["carc"], rows[1]["rarc"], rows[1]["rule_id"]) == ("198", "N362", "MN-04")
@@ -262,7 +269,9 @@ def test_opm07_discontinued_authorization(params: ClaimCheckParameters) -> None:
 
 
 def test_exact_duplicate_is_denied_once(params: ClaimCheckParameters) -> None:
-    rows = decide(params, reference(), claim_line(1), claim_line(2, claim_id="C0001", service_start_time="01:00"))
+    rows = decide(
+        params, reference(), claim_line(1), claim_line(2, claim_id="C0001", service_start_time="01:00")
+    )
     assert [r["paid_units"] for r in rows] == [1, 0]
     assert rows[1]["carc"] == "18" and "C0001 line 1" in rows[1]["reason"]
 
