@@ -64,7 +64,11 @@ class Application:
         return UowScopeResolver(uow)
 
 
-def bootstrap(settings: Settings | None = None, *, json_logs: bool | None = None) -> Application:
+def bootstrap(
+    settings: Settings | None = None, *, json_logs: bool | None = None, log_level: str | None = None
+) -> Application:
+    """Wire the application. Command-line runs log warnings and errors only unless BHUM_LOG_LEVEL says
+    otherwise; the server logs JSON lines at info."""
     settings = settings or Settings.from_env()
-    configure_logging(json=bool(json_logs))
+    configure_logging(json=bool(json_logs), level=(log_level or settings.log_level).upper())
     return Application(settings=settings)

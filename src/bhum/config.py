@@ -16,6 +16,7 @@ class Settings:
     reference_dir: Path
     plan_time_zone: ZoneInfo
     secret_key: str
+    log_level: str = "WARNING"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -30,6 +31,7 @@ class Settings:
             reference_dir=Path(env.get("BHUM_REFERENCE_DIR", str(root / "reference"))).resolve(),
             plan_time_zone=ZoneInfo(env.get("BHUM_PLAN_TIME_ZONE", "America/Chicago")),
             secret_key=env.get("BHUM_SECRET_KEY", "dev-only-secret-change-me"),
+            log_level=env.get("BHUM_LOG_LEVEL", "WARNING"),
         )
 
 

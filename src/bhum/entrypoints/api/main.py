@@ -22,7 +22,7 @@ def dependencies_for(application: Application) -> ApiDependencies:
 
 
 def build_app(application: Application | None = None) -> FastAPI:
-    application = application or bootstrap(json_logs=True)
+    application = application or bootstrap(json_logs=True, log_level="INFO")
     # Secure cookies behind HTTPS: Settings.session_cookie_secure (BHUM_SESSION_COOKIE_SECURE) once the
     # settings carry it; plain-HTTP loopback demo until then.
     secure = bool(getattr(application.settings, "session_cookie_secure", False))
