@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 
 from bhum.bootstrap import bootstrap
-from bhum.entrypoints.cli import claims, db, demo, packs, synth, um, users
+from bhum.entrypoints.cli import claims, cm, db, demo, packs, synth, um, users
 
 app = typer.Typer(
     name="bhum",
@@ -28,6 +28,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(claims.app, name="claims")
 app.add_typer(um.app, name="um")
+app.add_typer(cm.app, name="cm")
 app.command("synth")(synth.synth)
 app.command("demo")(demo.demo)
 
