@@ -325,6 +325,10 @@ def submit_request(
             uow, actor, Permission.REQUEST_SUBMIT, request.member_id, scopes, now, "submit request"
         )
         records = auth_records(uow)
+        if request.received_at > now:
+            raise InputError(
+                "the request is received after now", field="received_at", record=request.request_id
+            )
         if uow.service_requests.get(request.request_id) is not None:
             raise InputError("a request with this id exists", field="request_id", record=request.request_id)
         member = uow.members.get(request.member_id)

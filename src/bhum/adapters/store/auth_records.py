@@ -189,7 +189,19 @@ class SqlAuthRecords:
 
     # -- appeals
     def add_appeal(self, appeal: AppealRecord) -> None:
-        self.session.add(AuthAppealRow(appeal_id=appeal.appeal_id, request_id=appeal.request_id))
+        # autoflush is off: a pending row is not found by session.get, so fill it here.
+        self.session.add(
+            AuthAppealRow(
+                appeal_id=appeal.appeal_id,
+                request_id=appeal.request_id,
+                filed_at=appeal.filed_at,
+                filed_by=appeal.filed_by,
+                reason=appeal.reason,
+                original_reviewer_staff_id=appeal.original_reviewer_staff_id,
+                notes=appeal.notes,
+            )
+        )
+        self.session.flush()
         self.save_appeal(appeal)
 
     def save_appeal(self, appeal: AppealRecord) -> None:
@@ -220,7 +232,16 @@ class SqlAuthRecords:
 
     # -- peer to peer
     def add_peer_to_peer(self, record: PeerToPeerRecord) -> None:
-        self.session.add(AuthPeerToPeerRow(p2p_id=record.p2p_id, request_id=record.request_id))
+        self.session.add(
+            AuthPeerToPeerRow(
+                p2p_id=record.p2p_id,
+                request_id=record.request_id,
+                offered_at=record.offered_at,
+                reviewer_staff_id=record.reviewer_staff_id,
+                notes=record.notes,
+            )
+        )
+        self.session.flush()
         self.save_peer_to_peer(record)
 
     def save_peer_to_peer(self, record: PeerToPeerRecord) -> None:
