@@ -410,6 +410,33 @@ def test_leaving_without_commit_writes_nothing(store: SqlStore) -> None:
         assert uow.plans.count() == 0
 
 
+def test_idempotent_adds_inside_savepoints_are_rolled_back_with_the_unit_of_work(store: SqlStore) -> None:
+    """Letters and decisions are written inside a savepoint; on SQLite a released savepoint must not
+    commit on its own (the sqlite3 driver's default would)."""
+    _population(store)
+    with store.unit_of_work() as uow:
+        uow.service_requests.add(_request())
+        uow.commit()
+    letter = Letter(
+        "L9",
+        LetterKind.OPM_MEMBER_NOTICE,
+        RecipientKind.MEMBER,
+        "M1",
+        "M1",
+        "opm_member_notice@1",
+        T0,
+        "opm_member_notice:member:C9",
+    )
+    decision = Decision("D9", "R1", DecisionOutcome.APPROVED, (), "system:auto", T0)
+    with store.unit_of_work() as uow:
+        assert uow.letters.add(letter) is True
+        assert uow.decisions.add(decision) is True
+        # no commit
+    with store.unit_of_work() as uow:
+        assert uow.letters.count() == 0
+        assert uow.decisions.count() == 0
+
+
 def test_naive_timestamps_are_refused_by_the_store(store: SqlStore) -> None:
     from bhum.adapters.store.tables import UtcDateTime
 

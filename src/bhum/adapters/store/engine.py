@@ -23,12 +23,21 @@ def create_engine_for(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # The sqlite3 module's own transaction handling starts transactions late and lets a
+            # RELEASE SAVEPOINT commit; take control of BEGIN ourselves (see _sqlite_begin).
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             if not in_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: Any) -> None:
+            # Every SQLAlchemy transaction is a real SQLite transaction from its first statement,
+            # so savepoints nest inside it and a rollback undoes everything.
+            connection.exec_driver_sql("BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
