@@ -31,6 +31,7 @@ PEOPLE: dict[str, tuple[tuple[Role, ...], str | None, str | None]] = {
     "director": ((Role.MEDICAL_DIRECTOR,), None, "S-MD2"),
     "cm_own": ((Role.CASE_MANAGER,), None, "S-CM1"),
     "cm_other": ((Role.CASE_MANAGER,), None, "S-CM2"),
+    "cm_supervisor": ((Role.CM_SUPERVISOR,), None, "S-SUP1"),
     "prov_own": ((Role.PROVIDER_USER,), "ORG-A", None),
     "prov_other": ((Role.PROVIDER_USER,), "ORG-B", None),
     "auditor": ((Role.AUDITOR,), None, None),
@@ -96,7 +97,9 @@ def api() -> Iterator[Api]:
         yield Api(client, db, clock, tokens, ids)
 
 
-MEMBER_READERS = {"intake", "clinical", "physician", "director", "cm_own", "prov_own", "auditor"}
+MEMBER_READERS = {
+    "intake", "clinical", "physician", "director", "cm_own", "cm_supervisor", "prov_own", "auditor"
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("who", sorted(PEOPLE))

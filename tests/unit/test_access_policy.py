@@ -142,3 +142,13 @@ def test_authorize_raises_permission_denied() -> None:
     with pytest.raises(PermissionDenied, match=r"request\.deny"):
         authorize(user(Role.INTAKE), Permission.REQUEST_DENY)
     assert authorize(user(Role.MEDICAL_DIRECTOR), Permission.REQUEST_DENY).allowed
+
+
+def test_tcm06_cm_supervisor_manages_cases_plan_wide_but_not_users_or_requests(members: FakeMembers) -> None:
+    """TCM-06: the case-management supervisor reaches every member's case management (to assign
+    caseloads and override limits) and holds nothing outside case management."""
+    supervisor = user(Role.CM_SUPERVISOR, staff="S-SUP")
+    d = decide(supervisor, Permission.CASE_MANAGE, member_id="M2", scopes=members)
+    assert d.allowed and d.scope is ScopeKind.ALL
+    for other in (Permission.USERS_MANAGE, Permission.REQUEST_DENY, Permission.REQUEST_APPROVE):
+        assert not decide(supervisor, other).allowed
