@@ -19,6 +19,11 @@ from bhum.services.authorization import tick_clocks
 app = typer.Typer(help="Decision clocks (REG-01, REG-03, IOP-12).", no_args_is_help=True)
 
 
+@app.callback()
+def _clocks() -> None:
+    """Decision clocks (REG-01, REG-03, IOP-12): keeps `tick` a subcommand."""
+
+
 @app.command("tick")
 def tick(
     ctx: typer.Context,
