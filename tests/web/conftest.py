@@ -17,8 +17,8 @@ CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    path: Path = tmp_path_factory.mktemp("web") / "bhum.sqlite3"
-    built = build_world(f"sqlite:///{path}")
+    folder: Path = tmp_path_factory.mktemp("web")
+    built = build_world(f"sqlite:///{folder / 'bhum.sqlite3'}", data_dir=folder)
     yield built
     built.store.dispose()
 

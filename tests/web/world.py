@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from bhum.adapters.passwords import Argon2PasswordHasher
 from bhum.adapters.store import SqlStore, upgrade
 from bhum.adapters.store.auth_records import AuthSqlUnitOfWork
+from bhum.adapters.store.care_management import SqlCareUnitOfWork
+from bhum.bootstrap import Application
 from bhum.config import Settings
 from bhum.domain.access import Role
 from bhum.domain.authorization import (
@@ -30,9 +33,9 @@ from bhum.domain.members import Member, Sex
 from bhum.domain.providers import ContractType, EntityType, Organization, Provider, Staff
 from bhum.domain.values import HCPCS, ICD10CM, Code, DateSpan
 from bhum.entrypoints.api.dependencies import ApiDependencies
-from bhum.services.access import create_user
+from bhum.entrypoints.api.main import dependencies_for
+from bhum.services.access import PasswordHasher, create_user
 from bhum.services.auth_records import RequestRecord, RequestStatus
-from bhum.services.directory import UowMemberDirectory, UowScopeResolver
 from bhum.services.unit_of_work import UnitOfWork
 
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -72,25 +75,41 @@ class Clock:
         self.now += delta
 
 
+class WorkbenchUnitOfWork(SqlCareUnitOfWork, AuthSqlUnitOfWork):
+    """Care-management and authorization records on one unit of work (what the pages need)."""
+
+
+@dataclass
+class WorkbenchApplication(Application):
+    """The composition root, with a unit of work that carries every record kind (bootstrap's
+    ``uow_factory`` gives care-management records only, for now)."""
+
+    def uow_factory(self) -> UnitOfWork:
+        return WorkbenchUnitOfWork(self.database.session_factory)
+
+
 @dataclass
 class World:
-    store: SqlStore
+    """The store wired through the real composition root (``bhum.bootstrap.Application``), so the
+    pages see the same unit of work the served app does."""
+
+    application: Application
     clock: Clock
-    hasher: Argon2PasswordHasher
     user_ids: dict[str, str] = field(default_factory=dict)
 
-    def uow(self) -> UnitOfWork:
-        return AuthSqlUnitOfWork(self.store.session_factory)
+    @property
+    def store(self) -> SqlStore:
+        return self.application.database
 
-    def deps(self, settings: Settings | None = None) -> ApiDependencies:
-        return ApiDependencies(
-            uow_factory=self.uow,
-            clock=self.clock,
-            settings=settings or Settings.from_env({"BHUM_SECRET_KEY": "test-secret-for-web"}),
-            password_hasher=self.hasher,
-            members=UowMemberDirectory,
-            scopes=UowScopeResolver,
-        )
+    @property
+    def hasher(self) -> PasswordHasher:
+        return self.application.password_hasher
+
+    def uow(self) -> UnitOfWork:
+        return self.application.uow_factory()
+
+    def deps(self) -> ApiDependencies:
+        return dependencies_for(self.application)
 
 
 def _clinical() -> ClinicalInformation:
@@ -229,11 +248,26 @@ def _seed_utilization(uow: UnitOfWork, members: list[str]) -> None:
     )
 
 
-def build_world(url: str, *, extra_members: int = 6, clock: Clock | None = None) -> World:
+def settings_for(url: str, data_dir: Path) -> Settings:
+    return Settings.from_env(
+        {"BHUM_DATABASE_URL": url, "BHUM_DATA_DIR": str(data_dir), "BHUM_SECRET_KEY": "test-secret-for-web"}
+    )
+
+
+def build_world(
+    url: str, *, data_dir: Path, extra_members: int = 6, clock: Clock | None = None, seed: bool = True
+) -> World:
     """Migrate the database at ``url`` and fill it. ``url`` must be empty."""
     upgrade(url)
-    store = SqlStore(url)
-    world = World(store=store, clock=clock or Clock(), hasher=Argon2PasswordHasher.fast_for_tests())
+    clock = clock or Clock()
+    application = WorkbenchApplication(
+        settings=settings_for(url, data_dir),
+        clock=clock,
+        password_hasher=Argon2PasswordHasher.fast_for_tests(),
+    )
+    world = World(application=application, clock=clock)
+    if not seed:
+        return world
     with world.uow() as uow:
         _seed_population(uow, extra_members)
         uow.commit()
