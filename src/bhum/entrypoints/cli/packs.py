@@ -16,24 +16,26 @@ from bhum.policy.loader import CATALOG_FILE, PackRegistry, find_catalog, pack_fo
 app = typer.Typer(help="Policy packs: rules as versioned data.", no_args_is_help=True)
 
 
-def _root() -> Path:
-    return Settings.from_env().packs_dir
+def _root(ctx: typer.Context) -> Path:
+    """The packs folder of the composition root the `bhum` callback built (BHUM_PACKS_DIR)."""
+    settings = getattr(ctx.obj, "settings", None)
+    return (settings if isinstance(settings, Settings) else Settings.from_env()).packs_dir
 
 
-def _registry() -> PackRegistry:
+def _registry(ctx: typer.Context) -> PackRegistry:
     try:
-        return load_packs(_root())
+        return load_packs(_root(ctx))
     except PackError as exc:
         Console(stderr=True).print(f"[red]invalid pack[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(1) from exc
 
 
 @app.command("list")
-def list_packs() -> None:
+def list_packs(ctx: typer.Context) -> None:
     """Every pack version under the packs folder, with its rule and case counts."""
-    registry = _registry()
+    registry = _registry(ctx)
     in_force = {(p.id, p.version) for p in registry.packs}
-    table = Table(title=f"Policy packs ({_root()})")
+    table = Table(title=f"Policy packs ({_root(ctx)})")
     for column in ("program", "version", "pack", "rules", "cases", "effective from", "in force"):
         table.add_column(column)
     for pack in registry.all_versions():
@@ -51,12 +53,13 @@ def list_packs() -> None:
 
 @app.command("show")
 def show(
+    ctx: typer.Context,
     pack: str = typer.Argument(..., help="PACK or PACK@VERSION, e.g. tcm or tcm@2026.1"),
     rule: str | None = typer.Option(None, "--rule", help="show one rule in full"),
 ) -> None:
     """Rules of a pack: parameters, explanation and the rule IDs they implement."""
     name, _, version = pack.partition("@")
-    registry = _registry()
+    registry = _registry(ctx)
     try:
         found = registry.pack(name, version or None)
     except KeyError as exc:
@@ -88,15 +91,16 @@ def show(
 
 @app.command("validate")
 def validate(
+    ctx: typer.Context,
     paths: list[Path] | None = typer.Argument(None, help="pack folders (default: every pack)"),
 ) -> None:
     """Validate packs against the schema and the semantic checks; exit 1 naming file, rule and field."""
     console = Console(width=120)
-    folders = paths or pack_folders(_root())
+    folders = paths or pack_folders(_root(ctx))
     failed = 0
     for folder in folders:
         try:
-            catalog_file = find_catalog(folder.resolve()) or _root() / CATALOG_FILE
+            catalog_file = find_catalog(folder.resolve()) or _root(ctx) / CATALOG_FILE
             pack = load_pack(folder, catalog=load_catalog(catalog_file))
         except PackError as exc:
             failed += 1
@@ -109,10 +113,11 @@ def validate(
 
 @app.command("test")
 def test(
+    ctx: typer.Context,
     pack: str | None = typer.Argument(None, help="PACK or PACK@VERSION (default: every pack in force)"),
 ) -> None:
     """Run every case of every rule; prints 'N passed, N failed' and exits 1 on a failure."""
-    registry = _registry()
+    registry = _registry(ctx)
     packs: list[Pack]
     if pack is None:
         packs = registry.packs
