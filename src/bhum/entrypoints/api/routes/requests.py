@@ -6,18 +6,20 @@ also checks member scope and records every read and change in the audit log.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import lru_cache
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Request, status
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Request, status
 from pydantic import BaseModel, Field
 
 from bhum.adapters.holidays import us_federal_holidays_for_span
 from bhum.domain.access import Permission
 from bhum.domain.authorization import DecisionOutcome, DecisionReason
-from bhum.domain.errors import InputError
+from bhum.domain.errors import InputError, InvalidTransition
 from bhum.entrypoints.api.dependencies import ApiDependencies, Principal
 from bhum.entrypoints.api.security import get_deps, requires
 from bhum.policy import PackRegistry, load_packs
@@ -57,6 +59,15 @@ def uow_for(deps: ApiDependencies) -> UnitOfWork:
     factory = getattr(deps, "auth_uow_factory", None) or deps.uow_factory
     uow: UnitOfWork = factory()
     return uow
+
+
+@contextmanager
+def conflicts() -> Iterator[None]:
+    """A lifecycle move the rules refuse (deciding twice, appealing an approval) is a 409."""
+    try:
+        yield
+    except InvalidTransition as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, "request refused") from exc
 
 
 @router.post("/members/{member_id}/requests", status_code=status.HTTP_201_CREATED)
@@ -131,16 +142,17 @@ def post_decision(
     """A reviewer decides a pended request; a denial also needs request.deny and a physician
     reviewer's staff record (REG-04), checked by the service."""
     deps = get_deps(request)
-    decision = decide_request(
-        uow_for(deps),
-        request_id,
-        outcome=body.outcome,
-        reviewer=principal.user,
-        now=deps.clock(),
-        reasons=[DecisionReason(r.rule_id, r.text) for r in body.reasons],
-        units=body.units,
-        scopes=deps.scopes,
-    )
+    with conflicts():
+        decision = decide_request(
+            uow_for(deps),
+            request_id,
+            outcome=body.outcome,
+            reviewer=principal.user,
+            now=deps.clock(),
+            reasons=[DecisionReason(r.rule_id, r.text) for r in body.reasons],
+            units=body.units,
+            scopes=deps.scopes,
+        )
     return {
         "decision_id": decision.decision_id,
         "outcome": decision.outcome.value,
@@ -160,14 +172,15 @@ def post_appeal(
     principal: Annotated[Principal, Depends(requires(Permission.REQUEST_SUBMIT))],
 ) -> dict[str, Any]:
     deps = get_deps(request)
-    appeal = file_appeal(
-        uow_for(deps),
-        request_id,
-        reason=body.reason,
-        actor=principal.user,
-        now=deps.clock(),
-        scopes=deps.scopes,
-    )
+    with conflicts():
+        appeal = file_appeal(
+            uow_for(deps),
+            request_id,
+            reason=body.reason,
+            actor=principal.user,
+            now=deps.clock(),
+            scopes=deps.scopes,
+        )
     return {"appeal_id": appeal.appeal_id, "request_id": appeal.request_id}
 
 
@@ -184,15 +197,16 @@ def post_appeal_decision(
     principal: Annotated[Principal, Depends(requires(Permission.REQUEST_REVIEW))],
 ) -> dict[str, Any]:
     deps = get_deps(request)
-    appeal = decide_appeal(
-        uow_for(deps),
-        appeal_id,
-        outcome=body.outcome,
-        reviewer=principal.user,
-        now=deps.clock(),
-        notes=body.notes,
-        scopes=deps.scopes,
-    )
+    with conflicts():
+        appeal = decide_appeal(
+            uow_for(deps),
+            appeal_id,
+            outcome=body.outcome,
+            reviewer=principal.user,
+            now=deps.clock(),
+            notes=body.notes,
+            scopes=deps.scopes,
+        )
     return {
         "appeal_id": appeal.appeal_id,
         "outcome": None if appeal.outcome is None else appeal.outcome.value,
@@ -212,13 +226,14 @@ def post_peer_to_peer(
     principal: Annotated[Principal, Depends(requires(Permission.REQUEST_REVIEW))],
 ) -> dict[str, Any]:
     deps = get_deps(request)
-    record = record_peer_to_peer(
-        uow_for(deps),
-        request_id,
-        outcome=body.outcome,
-        reviewer=principal.user,
-        now=deps.clock(),
-        notes=body.notes,
-        scopes=deps.scopes,
-    )
+    with conflicts():
+        record = record_peer_to_peer(
+            uow_for(deps),
+            request_id,
+            outcome=body.outcome,
+            reviewer=principal.user,
+            now=deps.clock(),
+            notes=body.notes,
+            scopes=deps.scopes,
+        )
     return {"p2p_id": record.p2p_id, "outcome": None if record.outcome is None else record.outcome.value}
