@@ -173,13 +173,19 @@ def identify(
         med = source.table("medical_claim")
         medical = (
             med.filter(med.claim_id.isin(claim_ids))
-            .select("claim_id", "claim_line_start_date", "rendering_npi", "billing_npi", "hcpcs_code")
-            .mutate(revenue=med.revenue_center_code)
+            .select(
+                "claim_id",
+                "claim_line_start_date",
+                "rendering_npi",
+                "billing_npi",
+                "hcpcs_code",
+                "revenue_center_code",
+            )
             .to_pyarrow()
         )
         for row in medical.to_pylist():
             npi = row["rendering_npi"] or row["billing_npi"]
-            service = _service_code(row["hcpcs_code"], row["revenue"])
+            service = _service_code(row["hcpcs_code"], row["revenue_center_code"])
             by_claim.setdefault(row["claim_id"], []).append(
                 ClaimService(row["claim_id"], row["claim_line_start_date"], npi, service)
             )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 
 from bhum.bootstrap import bootstrap
-from bhum.entrypoints.cli import claims, cm, db, demo, packs, synth, um, users
+from bhum.entrypoints.cli import claims, cm, db, demo, opm, packs, synth, um, users
 
 app = typer.Typer(
     name="bhum",
@@ -29,6 +29,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(claims.app, name="claims")
 app.add_typer(um.app, name="um")
 app.add_typer(cm.app, name="cm")
+app.add_typer(opm.app, name="opm")
 app.command("synth")(synth.synth)
 app.command("demo")(demo.demo)
 
