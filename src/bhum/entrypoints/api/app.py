@@ -14,6 +14,7 @@ from bhum.entrypoints.api.routes import (
     consent,
     coordination,
     members,
+    opm,
     requests,
     users,
 )
@@ -39,6 +40,7 @@ def create_app(deps: ApiDependencies) -> FastAPI:
         case_management,
         consent,
         coordination,
+        opm,
     ):
         # Added route by route rather than with include_router: the routers carry their own prefix,
         # and flat routes keep app.routes a plain list of APIRoute that check_declarations can walk
