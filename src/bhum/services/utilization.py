@@ -8,7 +8,7 @@ continuing-service request to file and its due date (at least ``lead_time`` befo
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -87,20 +87,6 @@ def authorization_use(auth: Authorization, today: date, lead_days: int) -> Autho
     )
 
 
-def _provider_authorizations(uow: UnitOfWork, npi: str) -> Iterable[Authorization]:
-    # The repository offers authorizations by member only, so members are paged through.
-    offset, page = 0, 500
-    while True:
-        members = uow.members.list(limit=page, offset=offset)
-        if not members:
-            return
-        for member in members:
-            for auth in uow.authorizations.for_member(member.member_id):
-                if auth.provider_npi == npi:
-                    yield auth
-        offset += page
-
-
 def provider_utilization(
     uow: UnitOfWork,
     npi: str,
@@ -117,7 +103,7 @@ def provider_utilization(
     today = now.date()
     with uow:
         rows = sorted(
-            (authorization_use(a, today, lead) for a in _provider_authorizations(uow, npi)),
+            (authorization_use(a, today, lead) for a in uow.authorizations.for_provider(npi)),
             key=lambda u: (u.end or date.max, u.authorization_id),
         )
         record_access(

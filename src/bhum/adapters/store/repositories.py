@@ -704,6 +704,15 @@ class SqlAuthorizationRepository:
         )
         return [self._from_row(r) for r in rows]
 
+    def for_provider(self, npi: str) -> Sequence[Authorization]:
+        # provider_npi is indexed: the utilization view reads one provider without paging members.
+        rows = self.session.scalars(
+            select(AuthorizationRow)
+            .where(AuthorizationRow.provider_npi == npi)
+            .order_by(AuthorizationRow.start_date, AuthorizationRow.authorization_id)
+        )
+        return [self._from_row(r) for r in rows]
+
     def active_on(self, member_id: str, day: date) -> Sequence[Authorization]:
         rows = self.session.scalars(
             select(AuthorizationRow)
