@@ -56,8 +56,8 @@ def _member(i: int) -> Member:
 MEMBER_PLANS = {1: "P-OPM", 2: "P-OPM", 3: "P-OPM", 4: "P-OPM", 5: "P-NOBH", 6: "P-EXCL"}
 
 
-def populate(store: SqlStore) -> None:
-    with OpmSqlUnitOfWork(store.session_factory) as uow:
+def populate(sql_store: SqlStore) -> None:
+    with OpmSqlUnitOfWork(sql_store.session_factory) as uow:
         uow.plans.upsert_many(
             [
                 Plan(
@@ -94,8 +94,8 @@ def world(store: SqlStore) -> SqlStore:  # noqa: F811
     return store
 
 
-def uow_factory(store: SqlStore) -> OpmSqlUnitOfWork:
-    return OpmSqlUnitOfWork(store.session_factory)
+def uow_factory(sql_store: SqlStore) -> OpmSqlUnitOfWork:
+    return OpmSqlUnitOfWork(sql_store.session_factory)
 
 
 def flag(member: str, rank: int, rule: str = "CI-FUH-7", score: float = 2.0) -> StoredFlag:
@@ -139,7 +139,7 @@ class CountingWriter:
 
     def __call__(self, content: LetterContent, directory: Path) -> Path:
         if self.fail_after is not None and self.calls >= self.fail_after:
-            raise RuntimeError("injected crash after letter %d" % self.calls)
+            raise RuntimeError(f"injected crash after letter {self.calls}")
         self.calls += 1
         path = write_pdf(content, directory)
         self.written.append(content.letter_id)

@@ -31,7 +31,6 @@ from tests.opm.conftest import (
     uow_factory,
 )
 
-
 FORM = {
     "treatment_plan": "Weekly CBT with the treating therapist; sertraline managed by the PCP.",
     "goals": ["PHQ-9 below 10 by September", "Back to work four days a week"],
