@@ -14,8 +14,7 @@ from pathlib import Path
 from bhum.adapters.holidays import us_federal_holidays_for_span
 from bhum.adapters.logging import configure_logging
 from bhum.adapters.passwords import Argon2PasswordHasher
-from bhum.adapters.store import SqlStore
-from bhum.adapters.store.care_management import SqlCareUnitOfWork
+from bhum.adapters.store import BhumSqlUnitOfWork, SqlStore
 from bhum.config import Settings
 from bhum.policy import PackRegistry, load_packs
 from bhum.services.access import PasswordHasher
@@ -42,9 +41,9 @@ class Application:
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         return SqlStore(self.settings.database_url)
 
-    def uow_factory(self) -> UnitOfWork:
-        # The care-management unit of work is a superset of the base one (same session and tables).
-        return SqlCareUnitOfWork(self.database.session_factory)
+    def uow_factory(self) -> BhumSqlUnitOfWork:
+        # Every part's repositories over one session (see adapters/store/full.py).
+        return self.database.unit_of_work()
 
     @cached_property
     def packs(self) -> PackRegistry:

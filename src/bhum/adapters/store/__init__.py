@@ -12,10 +12,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bhum.adapters.store.engine import create_engine_for, session_factory_for
+from bhum.adapters.store.full import BhumSqlUnitOfWork
 from bhum.adapters.store.migrate import current, head, upgrade
 from bhum.adapters.store.uow import SqlAlchemyUnitOfWork
 
 __all__ = [
+    "BhumSqlUnitOfWork",
     "SqlAlchemyUnitOfWork",
     "SqlStore",
     "create_engine_for",
@@ -48,8 +50,8 @@ class SqlStore:
     def head(self) -> str | None:
         return head()
 
-    def unit_of_work(self) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self.session_factory)
+    def unit_of_work(self) -> BhumSqlUnitOfWork:
+        return BhumSqlUnitOfWork(self.session_factory)
 
     def dispose(self) -> None:
         self.engine.dispose()
