@@ -1,0 +1,90 @@
+"""The workbench as a person uses it, in Chromium: sign in, use the pages of one's role, be refused
+another organization's member, sign out. Screenshots of the main pages go to docs/screenshots/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import SCREENSHOTS, Server
+from tests.web.world import MEMBER_A, MEMBER_B, PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page: Any, server: Server, username: str) -> None:
+    page.goto(f"{server.url}/web/")
+    assert "/web/login" in page.url  # signed-out visitors are sent to sign in
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{server.url}/web/")
+
+
+def shot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_sign_in_page_and_keyboard_only_sign_in(page: Any, server: Server) -> None:
+    page.goto(f"{server.url}/web/login")
+    shot(page, "sign-in")
+    assert page.evaluate("document.activeElement.id") == "username"  # the form has the focus
+    page.keyboard.type("auditor")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server.url}/web/")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Welcome")
+    page.keyboard.press("Tab")  # the first stop on every page is the skip link
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_director_sees_dashboards_with_charts_drawn_offline(page: Any, server: Server) -> None:
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    sign_in(page, server, "director")
+    shot(page, "home-medical-director")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboards").click()
+    page.wait_for_url(f"{server.url}/web/dashboards")
+    assert page.locator("svg.chart").count() == 5
+    assert page.get_by_role("heading", name="CMS-0057-F prior-authorization metrics (REG-02)").is_visible()
+    shot(page, "dashboards")
+    assert all(url.startswith(server.url) for url in requests), "a page fetched something off the server"
+
+
+def test_provider_user_cannot_open_another_organizations_member(page: Any, server: Server) -> None:
+    sign_in(page, server, "prov-own")
+    page.goto(f"{server.url}/web/members/{MEMBER_A}")
+    assert page.get_by_role("heading", level=1).inner_text() == f"Member {MEMBER_A}"
+    shot(page, "member")
+    response = page.goto(f"{server.url}/web/members/{MEMBER_B}")
+    assert response.status == 403
+    assert page.get_by_role("heading", level=1).inner_text() == "Not allowed"
+    assert "Bea" not in page.content()
+
+
+def test_auditor_reads_the_audit_log_and_signs_out(page: Any, server: Server) -> None:
+    sign_in(page, server, "auditor")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
+    page.wait_for_url(f"{server.url}/web/audit")
+    assert page.locator("table.data tbody tr").count() > 0
+    shot(page, "audit-log")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{server.url}/web/login")
+    page.goto(f"{server.url}/web/audit")
+    assert "/web/login" in page.url
+
+
+def test_admin_creates_a_user_through_the_form(page: Any, server: Server) -> None:
+    sign_in(page, server, "admin")
+    page.goto(f"{server.url}/web/users")
+    page.get_by_label("Username").fill("new-intake")
+    page.get_by_label("Display name").fill("New Intake")
+    page.get_by_label("intake").check()
+    page.get_by_role("button", name="Create user").click()
+    assert page.get_by_role("status").inner_text() == "User new-intake created."
+    shot(page, "users")
