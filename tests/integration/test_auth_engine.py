@@ -489,7 +489,9 @@ def test_authorization_required_names_rule_and_pack(world: SqlStore) -> None:
         uow.commit()
     testing = ask(Code(CPT, "96130"))
     assert (testing.required, testing.criterion) == (True, "opm.testing-preauth-when-notified")
-    with auth_uow(world) as uow:
-        assert any(e.reason == "authorization required?" for e in uow.audit.list(member_id="SYN-M-0001"))
-    with auth_uow(world) as uow:
-        assert auth_records(uow).count_requests() == 0  # asking stores no request
+    with auth_uow(world) as auth_uow_:
+        assert any(
+            e.reason == "authorization required?" for e in auth_uow_.audit.list(member_id="SYN-M-0001")
+        )
+    with auth_uow(world) as check_uow:
+        assert auth_records(check_uow).count_requests() == 0  # asking stores no request

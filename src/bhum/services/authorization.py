@@ -57,6 +57,9 @@ from bhum.policy import PackRegistry
 from bhum.services.access import ScopeResolver, authorize, authorize_member_access
 from bhum.services.audit import actor_id, record_access
 from bhum.services.auth_criteria import (
+    TESTING as TESTING_RULE,
+)
+from bhum.services.auth_criteria import (
     RequiredAnswer,
     decision_deadline,
     evaluate_criteria,
@@ -94,7 +97,16 @@ class Engine:
     holidays: HolidayFn
 
     def holidays_for(self, moment: datetime) -> frozenset[date]:
-        return self.holidays(moment.date(), moment.date() + timedelta(days=60))
+        """Holidays of the moment's year and the next (a clock can run into January); cached."""
+        year = moment.year
+        found = _HOLIDAYS.get((id(self.holidays), year))
+        if found is None:
+            found = self.holidays(date(year, 1, 1), date(year + 1, 12, 31))
+            _HOLIDAYS[(id(self.holidays), year)] = found
+        return found
+
+
+_HOLIDAYS: dict[tuple[int, int], frozenset[date]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,23 +182,28 @@ def authorization_required(
     reason = "authorization required?"
     with uow:
         _check_member_access(uow, actor, Permission.AUTHORIZATION_READ, member_id, scopes, now, reason)
-        member = uow.members.get(member_id)
-        if member is None:
+        # The pack answer first; the store is read only for what can change it (hot path, REG-05).
+        answer = required_answer(engine.packs, service, on=on, testing_notified=False)
+        spans = uow.coverage.for_member(member_id)
+        if not spans and uow.members.get(member_id) is None:
             raise NotFound("no such member")
-        coverage = member.coverage_on(on)
-        notified = False
-        if coverage is not None:
-            notified = any(
+        if answer.criterion == TESTING_RULE:
+            coverage = next((c for c in spans if c.span.contains(on)), None)
+            notified = coverage is not None and any(
                 n.applies(plan_id=coverage.plan_id, provider_npi=provider_npi, member_id=member_id, on=on)
                 for n in uow.testing_notices.for_plan(coverage.plan_id)
             )
-        open_start = None
-        for auth in uow.authorizations.for_member(member_id):
-            if auth.is_active and any(c.same_as(service) for c in auth.service_codes):
-                open_start = auth.span.start
-        answer = required_answer(
-            engine.packs, service, on=on, testing_notified=notified, open_authorization_start=open_start
-        )
+            answer = required_answer(engine.packs, service, on=on, testing_notified=notified)
+        elif answer.open_authorization_end is not None:
+            starts = [
+                a.span.start
+                for a in uow.authorizations.for_member(member_id)
+                if a.is_active and any(c.same_as(service) for c in a.service_codes)
+            ]
+            if starts:
+                answer = required_answer(
+                    engine.packs, service, on=on, testing_notified=False, open_authorization_start=max(starts)
+                )
         record_access(
             uow,
             actor,
@@ -391,11 +408,11 @@ def submit_request(
             progress=submission.program.progress.value if submission.program.progress else None,
             related_authorization_id=request.related_authorization_id,
         )
-        records.add_request(record)
         auth_id = decision_id = None
         letters = 0
         if det.outcome is DeterminationOutcome.NOT_REQUIRED:
             record.status = RequestStatus.NOT_REQUIRED
+            records.add_request(record)
         else:
             auth = Authorization.request(
                 authorization_id=f"AUTH-{request.request_id}",
@@ -449,6 +466,7 @@ def submit_request(
                         rule_id=evaluation.deadline.rule_id,
                     )
                 )
+            records.add_request(record)  # written once, complete: the letter jobs refer to it
             letters = queue_letters(
                 uow,
                 request.request_id,
@@ -457,7 +475,6 @@ def submit_request(
                 provider_npi=request.servicing_provider_npi,
                 now=now,
             )
-        records.save_request(record)
         record_access(
             uow,
             actor,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 
 from bhum.bootstrap import bootstrap
-from bhum.entrypoints.cli import claims, cm, db, demo, opm, packs, synth, um, users
+from bhum.entrypoints.cli import auth, claims, clocks, cm, db, demo, opm, packs, synth, um, users
 
 app = typer.Typer(
     name="bhum",
@@ -30,6 +30,8 @@ app.add_typer(claims.app, name="claims")
 app.add_typer(um.app, name="um")
 app.add_typer(cm.app, name="cm")
 app.add_typer(opm.app, name="opm")
+app.add_typer(auth.app, name="auth")
+app.add_typer(clocks.app, name="clocks")
 app.command("synth")(synth.synth)
 app.command("demo")(demo.demo)
 
