@@ -1,10 +1,9 @@
 """The clinical-intelligence catalog's parameters, read from the opm-analytics policy pack.
 
 Every window, threshold and code group a rule uses lives in packs/opm-analytics/<version>/pack.yaml;
-the rule code only names them. This small loader reads the pack's parameters, rationale and source
-for the analytics engine (bhum.analytics may not import bhum.policy); the pack follows the policy
-pack layout (id, version, rules with implements, parameters, condition, cases) so the policy loader
-validates the same file.
+the rule code only names them. The pack is loaded and validated by the policy engine
+(``bhum.policy.load_pack``); this module only gives the analytics engine a typed view of each rule's
+parameters (``p.int("followup_days")``, ``p.codes("sud_dx")`` ...).
 """
 
 from __future__ import annotations
@@ -12,27 +11,18 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from bhum.domain.errors import InputError
-from bhum.domain.values import CPT, HCPCS, ICD10CM, MODIFIER, NDC, POS, REVENUE, Code
+from bhum.policy import Pack, PackError, Parameter, Rule, load_pack
+from bhum.policy.conditions import Compare
 
-# Short system names a pack may use for a code_set, mapped to the canonical URIs.
-SYSTEMS = {
-    "icd-10-cm": ICD10CM,
-    "hcpcs": HCPCS,
-    "cpt": CPT,
-    "revenue": REVENUE,
-    "pos": POS,
-    "modifier": MODIFIER,
-    "ndc": NDC,
-}
 PACKS_DIR = Path(__file__).resolve().parents[3] / "packs" / "opm-analytics"
 DEFAULT_VERSION = "2026.1"
+DAY_UNITS = ("calendar days", "calendar_days", "days")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +37,7 @@ class RuleParams:
     values: Mapping[str, Any]
     source_file: str = ""
     fact: str = "value"  # the measured value's name in the pack condition (pdc, followup_visits ...)
+    units: Mapping[str, str] = field(default_factory=dict)  # parameter name -> unit, when it has one
 
     def _get(self, name: str) -> Any:
         if name not in self.values:
@@ -73,7 +64,7 @@ class RuleParams:
         return float(value)
 
     def codes(self, name: str) -> list[str]:
-        """The codes of a code_set parameter (their system is checked by the loader)."""
+        """The codes of a code_set parameter (their system was checked by the pack loader)."""
         value = self._get(name)
         if not isinstance(value, frozenset):
             raise InputError(
@@ -88,6 +79,16 @@ class RuleParams:
                 f"{name} must be a string_list", source=self.source_file, record=self.id, field=name
             )
         return list(value)
+
+    @property
+    def horizon_days(self) -> int:
+        """How far before the as-of date the rule can look at all: the sum of its day-valued
+        parameters (lookback + windows + negative history) bounds every window it opens."""
+        return sum(
+            int(v)
+            for name, v in self.values.items()
+            if self.units.get(name) in DAY_UNITS and isinstance(v, int) and not isinstance(v, bool)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,91 +117,55 @@ class Catalog:
             {**rule.values, **values},
             rule.source_file,
             rule.fact,
+            rule.units,
         )
         return Catalog(self.id, self.version, self.title, {**self.rules, rule_id: changed}, self.path)
 
 
 def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
-    """Load pack.yaml (a file, or a version directory); default: the current opm-analytics version."""
-    file = Path(path) if path is not None else PACKS_DIR / DEFAULT_VERSION
-    if file.is_dir():
-        file = file / "pack.yaml"
-    source = str(file)
+    """Load the opm-analytics pack (its version folder or pack.yaml) with the policy pack loader;
+    default: the current version. An invalid pack raises PackError (an InputError)."""
+    folder = Path(path) if path is not None else PACKS_DIR / DEFAULT_VERSION
+    if folder.name == "pack.yaml":
+        folder = folder.parent
+    return catalog_of(load_pack(folder))
+
+
+def catalog_of(pack: Pack) -> Catalog:
+    """The engine's view of an already loaded pack (e.g. one from a PackRegistry)."""
+    sources = _rule_sources(Path(pack.path) / "pack.yaml")
+    rules = {rule.id: _params(rule, sources.get(rule.id) or pack.source) for rule in pack.rules}
+    return Catalog(pack.id, pack.version, pack.title, rules, str(Path(pack.path) / "pack.yaml"))
+
+
+def _params(rule: Rule, source: str) -> RuleParams:
+    condition = rule.condition
+    return RuleParams(
+        rule.id,
+        rule.implements,
+        rule.title,
+        " ".join(rule.explanation.split()),
+        source,
+        {name: p.value for name, p in rule.parameters.items()},
+        rule.source_file,
+        condition.fact if isinstance(condition, Compare) else "value",
+        {name: p.unit for name, p in rule.parameters.items() if _has_unit(p)},
+    )
+
+
+def _has_unit(parameter: Parameter) -> bool:
+    return parameter.unit is not None
+
+
+def _rule_sources(file: Path) -> dict[str, str]:
+    """Each rule's own ``source`` line (the public measure it follows). The policy model keeps the
+    pack-level source only, so the per-rule one is read from the same, already validated, file."""
     try:
         document = yaml.safe_load(file.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read the pack: {exc}", source=source) from exc
-    if not isinstance(document, Mapping):
-        raise InputError("a pack must be a mapping", source=source)
-    for key in ("id", "version", "title", "rules"):
-        if key not in document:
-            raise InputError(f"the pack needs {key!r}", source=source, field=key)
-    rules: dict[str, RuleParams] = {}
-    for i, spec in enumerate(document["rules"]):
-        rule_id = spec.get("id") if isinstance(spec, Mapping) else None
-        if not isinstance(rule_id, str):
-            raise InputError("a rule needs an id", source=source, field=f"rules[{i}].id")
-        if rule_id in rules:
-            raise InputError("duplicate rule id", source=source, record=rule_id, field=f"rules[{i}].id")
-        for key in ("implements", "title", "explanation", "source", "parameters"):
-            if key not in spec:
-                raise InputError(f"the rule needs {key!r}", source=source, record=rule_id, field=key)
-        values = {
-            name: _parameter(name, p, source=source, rule_id=rule_id)
-            for name, p in spec["parameters"].items()
-        }
-        rules[rule_id] = RuleParams(
-            rule_id,
-            tuple(str(x) for x in spec["implements"]),
-            str(spec["title"]),
-            " ".join(str(spec["explanation"]).split()),
-            str(spec["source"]),
-            values,
-            source,
-            _fact(spec),
-        )
-    return Catalog(str(document["id"]), str(document["version"]), str(document["title"]), rules, source)
-
-
-def _fact(spec: Mapping[str, Any]) -> str:
-    condition = spec.get("condition")
-    if isinstance(condition, Mapping) and isinstance(condition.get("fact"), str):
-        return str(condition["fact"])
-    return "value"
-
-
-def _parameter(name: str, spec: Any, *, source: str, rule_id: str) -> Any:
-    where = f"parameters.{name}"
-    if not isinstance(spec, Mapping) or "type" not in spec or "value" not in spec:
-        raise InputError("a parameter needs a type and a value", source=source, record=rule_id, field=where)
-    kind, value = spec["type"], spec["value"]
-    ok: bool
-    if kind == "integer":
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif kind == "number":
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-    elif kind == "boolean":
-        ok = isinstance(value, bool)
-    elif kind == "date":
-        ok = isinstance(value, date)
-    elif kind == "string_list":
-        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-        value = tuple(value) if ok else value
-    elif kind == "code_set":
-        system = SYSTEMS.get(str(spec.get("system")))
-        if system is None:
-            raise InputError(
-                f"unknown code system {spec.get('system')!r} (known: {', '.join(SYSTEMS)})",
-                source=source,
-                record=rule_id,
-                field=f"{where}.system",
-            )
-        ok = isinstance(value, list) and all(isinstance(v, str | int) for v in value) and bool(value)
-        value = frozenset(Code(system, str(v)) for v in value) if ok else value
-    else:
-        raise InputError(
-            f"unknown parameter type {kind!r}", source=source, record=rule_id, field=f"{where}.type"
-        )
-    if not ok:
-        raise InputError(f"value {value!r} is not a valid {kind}", source=source, record=rule_id, field=where)
-    return value
+        raise PackError(f"cannot read the pack: {exc}", source=str(file)) from exc
+    sources: dict[str, str] = {}
+    for spec in document.get("rules", []) if isinstance(document, Mapping) else []:
+        if isinstance(spec, Mapping) and isinstance(spec.get("source"), str):
+            sources[str(spec["id"])] = str(spec["source"])
+    return sources

@@ -13,8 +13,8 @@ import os
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import Any
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
@@ -50,25 +50,35 @@ FLAGS_SCHEMA = pa.schema(
     ]
 )
 
-_WORDS = {"<": "is below", "<=": "is at most", ">": "is above", ">=": "reaches"}
-
 
 def catalog_expression(
-    source: ClaimsSource, catalog: Catalog, as_of: date, rule_ids: Iterable[str] | None = None
+    source: ClaimsSource,
+    catalog: Catalog,
+    as_of: date,
+    rule_ids: Iterable[str] | None = None,
+    *,
+    context: RuleContext | None = None,
 ) -> ir.Table:
-    """All the chosen rules as one Ibis expression (FLAG_SCHEMA + rule_id), not yet executed."""
-    ctx = RuleContext(source, as_of)
+    """All the chosen rules as one Ibis expression (FLAG_SCHEMA + rule_id), not yet executed.
+
+    Building it narrows and caches, once, the claims the chosen rules read (RuleContext); pass a
+    ``context`` to release those cached tables after running the expression."""
     chosen = list(rule_ids) if rule_ids is not None else list(catalog.rules)
-    parts: list[ir.Table] = []
     for rule_id in chosen:
         if rule_id not in RULES:
             raise InputError(
                 f"the engine has no implementation of rule {rule_id!r}", source=catalog.path, record=rule_id
             )
-        flags = RULES[rule_id](ctx, catalog[rule_id])
-        parts.append(flags.select(*FLAG_SCHEMA.names).mutate(rule_id=ibis.literal(rule_id, "string")))
-    if not parts:
+        if rule_id not in catalog.rules:
+            raise InputError(f"the pack has no rule {rule_id!r}", source=catalog.path, record=rule_id)
+    if not chosen:
         raise InputError("no rules to run", source=catalog.path)
+    ctx = context if context is not None else RuleContext(source, as_of)
+    ctx.plan([catalog[r] for r in chosen])
+    parts = [
+        RULES[r](ctx, catalog[r]).select(*FLAG_SCHEMA.names).mutate(rule_id=ibis.literal(r, "string"))
+        for r in chosen
+    ]
     return ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
 
 
@@ -81,74 +91,87 @@ def run_catalog(
 ) -> pa.Table:
     """Run the catalog as of a date and return the flags (FLAGS_SCHEMA), ranked for outreach."""
     catalog = pack_params if isinstance(pack_params, Catalog) else load_catalog(pack_params)
-    raw = catalog_expression(source, catalog, as_of, rule_ids).to_pyarrow()
+    ctx = RuleContext(source, as_of)
+    try:
+        raw = catalog_expression(source, catalog, as_of, rule_ids, context=ctx).to_pyarrow()
+    finally:
+        ctx.release()
     return finish_flags(raw, catalog, as_of)
 
 
+# Evidence items are "YYYY-MM-DD|claim_id"; a value and its threshold are shown as whole numbers
+# when both are, otherwise with the fewest decimals (2, 3, 4, 6) that tell them apart (_pair).
+_FINISH_SQL = """
+WITH flags AS (
+  SELECT raw.member_id, raw.rule_id, rules.implements, rules.source, rules.title, raw.measure,
+         raw.value, raw.comparator, raw.threshold, raw.index_date, rules.fact,
+         round(rules.weight * (1 + least(1, abs(raw.value - raw.threshold)
+                                            / greatest(abs(raw.threshold), 1))), 6) AS score,
+         list_sort(list_distinct(raw.evidence)) AS items
+  FROM raw JOIN rules USING (rule_id)
+), shown AS (
+  SELECT *, CASE
+      WHEN value = trunc(value) AND threshold = trunc(threshold)
+        THEN [CAST(CAST(value AS BIGINT) AS VARCHAR), CAST(CAST(threshold AS BIGINT) AS VARCHAR)]
+      WHEN printf('%.2f', value) <> printf('%.2f', threshold)
+        THEN [printf('%.2f', value), printf('%.2f', threshold)]
+      WHEN printf('%.3f', value) <> printf('%.3f', threshold)
+        THEN [printf('%.3f', value), printf('%.3f', threshold)]
+      WHEN printf('%.4f', value) <> printf('%.4f', threshold)
+        THEN [printf('%.4f', value), printf('%.4f', threshold)]
+      WHEN printf('%.6f', value) <> printf('%.6f', threshold)
+        THEN [printf('%.6f', value), printf('%.6f', threshold)]
+      ELSE [CAST(value AS VARCHAR), CAST(threshold AS VARCHAR)] END AS pair
+  FROM flags
+), members AS (
+  SELECT member_id, round(sum(score), 6) AS member_score FROM flags GROUP BY member_id
+), ranked AS (
+  SELECT member_id, member_score,
+         row_number() OVER (ORDER BY member_score DESC, member_id) AS member_rank
+  FROM members
+)
+SELECT shown.member_id, ranked.member_rank, ranked.member_score, rule_id, implements, source, title,
+       $as_of AS as_of, measure, value, comparator, threshold,
+       fact || '=' || pair[1] || ' ' || comparator || ' ' || pair[2] AS evidence,
+       score, index_date,
+       list_transform(items, lambda x: substr(x, strpos(x, '|') + 1)) AS claim_ids,
+       list_transform(items, lambda x: CAST(split_part(x, '|', 1) AS DATE)) AS claim_dates,
+       title || ': ' || measure || ' ' || pair[1] || ' '
+         || CASE comparator WHEN '<' THEN 'is below' WHEN '<=' THEN 'is at most' WHEN '>' THEN 'is above'
+                            WHEN '>=' THEN 'reaches' ELSE comparator END
+         || ' the threshold ' || pair[2]
+         || ' (' || source || '; as of ' || strftime($as_of, '%Y-%m-%d')
+         || coalesce('; latest ' || strftime(index_date, '%Y-%m-%d'), '')
+         || '; ' || len(items) || ' claim' || CASE WHEN len(items) = 1 THEN '' ELSE 's' END || ').'
+         AS sentence,
+       $pack_version AS pack_version
+FROM shown JOIN ranked USING (member_id)
+ORDER BY member_rank, score DESC, rule_id
+"""
+
+
 def finish_flags(raw: pa.Table, catalog: Catalog, as_of: date) -> pa.Table:
-    """Turn the engine's rows into flags: evidence lists, scores, sentences, ranks. This works on the
-    flags (one row per member and rule), never on claims."""
-    rows: list[dict[str, Any]] = []
-    for item in raw.to_pylist():
-        rule = catalog[item["rule_id"]]
-        items = sorted(set(item["evidence"] or []))
-        dates = [date.fromisoformat(e.split("|", 1)[0]) for e in items]
-        claims = [e.split("|", 1)[1] for e in items]
-        value, threshold, comparator = float(item["value"]), float(item["threshold"]), item["comparator"]
-        shown_value, shown_threshold = _pair(value, threshold)
-        gap = abs(value - threshold) / max(abs(threshold), 1.0)
-        weight = float(rule.values.get("score_weight", 1.0))
-        score = round(weight * (1.0 + min(1.0, gap)), 6)
-        fact = rule.fact
-        sentence = (
-            f"{rule.title}: {item['measure']} {shown_value} {_WORDS.get(comparator, comparator)} "
-            f"the threshold {shown_threshold} ({rule.source}; as of {as_of.isoformat()}"
-            + (f"; latest {item['index_date'].isoformat()}" if item["index_date"] else "")
-            + f"; {len(claims)} claim{'s' if len(claims) != 1 else ''})."
-        )
-        rows.append(
-            {
-                "member_id": item["member_id"],
-                "rule_id": rule.id,
-                "implements": ";".join(rule.implements),
-                "source": rule.source,
-                "title": rule.title,
-                "as_of": as_of,
-                "measure": item["measure"],
-                "value": value,
-                "comparator": comparator,
-                "threshold": threshold,
-                "evidence": f"{fact}={shown_value} {comparator} {shown_threshold}",
-                "score": score,
-                "index_date": item["index_date"],
-                "claim_ids": claims,
-                "claim_dates": dates,
-                "sentence": sentence,
-                "pack_version": f"{catalog.id}@{catalog.version}",
-            }
-        )
-    totals: dict[str, float] = {}
-    for row in rows:
-        totals[row["member_id"]] = totals.get(row["member_id"], 0.0) + row["score"]
-    ranked = sorted(totals, key=lambda m: (-round(totals[m], 6), m))
-    rank = {member: i + 1 for i, member in enumerate(ranked)}
-    for row in rows:
-        row["member_score"] = round(totals[row["member_id"]], 6)
-        row["member_rank"] = rank[row["member_id"]]
-    rows.sort(key=lambda r: (r["member_rank"], -r["score"], r["rule_id"]))
-    return pa.Table.from_pylist(rows, schema=FLAGS_SCHEMA)
-
-
-def _pair(value: float, threshold: float) -> tuple[str, str]:
-    """Value and threshold as a person reads them: whole numbers without decimals, otherwise two
-    decimals, more when two decimals would make a flagged value look equal to its threshold."""
-    if value.is_integer() and threshold.is_integer():
-        return str(int(value)), str(int(threshold))
-    for digits in (2, 3, 4, 6):
-        shown, limit = f"{value:.{digits}f}", f"{threshold:.{digits}f}"
-        if shown != limit:
-            return shown, limit
-    return repr(value), repr(threshold)
+    """Turn the engine's rows into flags: evidence lists, scores, sentences, ranks. One SQL query over
+    the flag rows (one per member and rule; never claims), the same whichever engine found them."""
+    rules = pa.table(
+        {
+            "rule_id": [r.id for r in catalog],
+            "implements": [";".join(r.implements) for r in catalog],
+            "source": [r.source for r in catalog],
+            "title": [r.title for r in catalog],
+            "fact": [r.fact for r in catalog],
+            "weight": pa.array([float(r.values.get("score_weight", 1.0)) for r in catalog], pa.float64()),
+        }
+    )
+    con = duckdb.connect()
+    try:
+        con.register("raw", raw)
+        con.register("rules", rules)
+        params = {"as_of": as_of, "pack_version": f"{catalog.id}@{catalog.version}"}
+        result = con.sql(_FINISH_SQL, params=params).to_arrow_table()
+    finally:
+        con.close()
+    return result.select(FLAGS_SCHEMA.names).cast(FLAGS_SCHEMA)
 
 
 def write_report(flags: pa.Table, path: str | os.PathLike[str]) -> Path:
