@@ -9,7 +9,7 @@ work, and a failure anywhere rolls the whole change back (nothing half-stored).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -96,17 +96,15 @@ class Engine:
     tz: ZoneInfo
     holidays: HolidayFn
 
+    years: dict[int, frozenset[date]] = field(default_factory=dict, compare=False, repr=False)
+
     def holidays_for(self, moment: datetime) -> frozenset[date]:
-        """Holidays of the moment's year and the next (a clock can run into January); cached."""
-        year = moment.year
-        found = _HOLIDAYS.get((id(self.holidays), year))
+        """Holidays of the moment's year and the next (a clock can run into January), cached."""
+        found = self.years.get(moment.year)
         if found is None:
-            found = self.holidays(date(year, 1, 1), date(year + 1, 12, 31))
-            _HOLIDAYS[(id(self.holidays), year)] = found
+            found = self.holidays(date(moment.year, 1, 1), date(moment.year + 1, 12, 31))
+            self.years[moment.year] = found
         return found
-
-
-_HOLIDAYS: dict[tuple[int, int], frozenset[date]] = {}
 
 
 @dataclass(frozen=True, slots=True)
