@@ -87,3 +87,24 @@ def write_report(
     for temp, final in pending.values():
         temp.replace(final)
     return {kind: final for kind, (_, final) in pending.items()}
+
+
+def read_decisions(path: Path) -> pa.Table:
+    """The decisions a claim check wrote (``decisions.jsonl`` / ``.csv`` / ``.parquet``)."""
+    import pyarrow.json as pajson
+    import pyarrow.parquet as pq
+
+    source = str(path)
+    if not path.is_file():
+        raise InputError("no such file", source=source)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return pq.read_table(path)
+        if suffix == ".csv":
+            return pacsv.read_csv(path)
+        if suffix in (".jsonl", ".ndjson", ".json"):
+            return pajson.read_json(path)
+    except pa.ArrowInvalid as exc:
+        raise InputError(f"cannot be read: {exc}", source=source) from exc
+    raise InputError(f"unknown file type {suffix!r} (use .jsonl, .csv or .parquet)", source=source)
