@@ -70,7 +70,8 @@ def opm_uow_factory(deps: Any) -> Callable[[], UnitOfWork]:
 
 
 def _fail(exc: BhumError) -> typer.Exit:
-    Console(stderr=True).print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+    # Plain echo, not rich: a long file path must not be wrapped mid-name.
+    typer.echo(f"error: {exc}", err=True)
     return typer.Exit(1)
 
 
