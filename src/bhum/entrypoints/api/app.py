@@ -11,12 +11,14 @@ from bhum.entrypoints.api.routes import (
     auth,
     authorizations,
     case_management,
+    claims,
     consent,
     coordination,
     members,
     opm,
     requests,
     users,
+    utilization,
 )
 from bhum.entrypoints.api.security import check_declarations
 
@@ -41,6 +43,8 @@ def create_app(deps: ApiDependencies) -> FastAPI:
         consent,
         coordination,
         opm,
+        claims,
+        utilization,
     ):
         # Added route by route rather than with include_router: the routers carry their own prefix,
         # and flat routes keep app.routes a plain list of APIRoute that check_declarations can walk

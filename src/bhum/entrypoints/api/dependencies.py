@@ -11,6 +11,7 @@ from fastapi import Request
 
 from bhum.config import Settings
 from bhum.domain.access import User
+from bhum.policy import PackRegistry
 from bhum.services.access import MemberDirectory, PasswordHasher, ScopeResolver, resolve_token
 from bhum.services.unit_of_work import UnitOfWork
 
@@ -61,3 +62,4 @@ class ApiDependencies:
     members: Callable[[UnitOfWork], MemberDirectory]
     scopes: Callable[[UnitOfWork], ScopeResolver]
     authenticators: Sequence[Authenticator] = field(default=(bearer_authenticator,))
+    packs: Callable[[], PackRegistry] | None = None  # the packs in force (claims, utilization routes)

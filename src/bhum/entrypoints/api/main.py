@@ -18,6 +18,7 @@ def dependencies_for(application: Application) -> ApiDependencies:
         password_hasher=application.password_hasher,
         members=application.members,
         scopes=application.scopes,
+        packs=lambda: application.packs,
     )
 
 
