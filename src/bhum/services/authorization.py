@@ -349,12 +349,14 @@ def submit_request(
         member = uow.members.get(request.member_id)
         if member is None:
             raise InputError("unknown member", field="member.member_id", record=request.request_id)
+        known: set[str] = set()
         for name, npi in (
             ("requesting_provider_npi", request.requesting_provider_npi),
             ("servicing_provider_npi", request.servicing_provider_npi),
         ):
-            if uow.providers.get(npi) is None:
+            if npi not in known and uow.providers.get(npi) is None:
                 raise InputError("unknown provider", field=name, record=request.request_id)
+            known.add(npi)
         covering = member.coverage_on(request.requested_span.start)
         plan = uow.plans.get(covering.plan_id) if covering is not None else None
         lob = plan.line_of_business.value if plan is not None else "medicaid"
