@@ -122,7 +122,8 @@ def test_collect_dashboard_from_the_store_needs_reports_read_and_is_audited(worl
     assert d.members_scanned == 8
     decided = d.reg02.standard.determinations + d.reg02.expedited.determinations
     assert decided == 7  # 8 seeded requests, one of every five left open
-    assert sum(t.decided + t.open_within + t.open_overdue for t in d.timeliness) == 8
+    # 8 seeded clocks plus the pended IOP request the engine received
+    assert sum(t.decided + t.open_within + t.open_overdue for t in d.timeliness) == 9
     assert {u.service for u in d.units} == {"HCPCS S9480"}
     assert set(d.flags) == {"FUH-7", "OPM-03", "SAA-80"}
     with world.uow() as uow:

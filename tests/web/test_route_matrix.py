@@ -23,7 +23,7 @@ from bhum.entrypoints.web import create_web_app
 from bhum.entrypoints.web.security import is_web_path
 from bhum.services.access import issue_token
 from tests.web.conftest import sign_in
-from tests.web.world import MEMBER_A, PEOPLE, World
+from tests.web.world import MEMBER_A, NPI_A, PENDED_REQUEST, PEOPLE, World
 
 EVERYONE = frozenset(PEOPLE)
 PLAN_READERS = frozenset({"intake", "clinical", "physician", "director", "auditor"})
@@ -120,6 +120,29 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("POST", "/members/{member_id}/coordination-tasks/{task_id}/pcp-letter"): Probe(
         f"{M}/coordination-tasks/T-NONE/pcp-letter", frozenset({"cm-own"}), 422, json={}
     ),
+    ("GET", "/opm/flags"): Probe("/opm/flags", REVIEWERS),  # opm.run
+    ("GET", "/opm/cases"): Probe("/opm/cases", REVIEWERS),
+    # The world's cases are not outpatient-program records: allowed callers get 404 (unknown case).
+    ("GET", "/opm/members/{member_id}/cases/{case_id}"): Probe(
+        f"/opm{M}/cases/C-OPM-0000", CASE_READERS_A, 404
+    ),
+    ("GET", "/opm/members/{member_id}/cases/{case_id}/letters/{letter_id}"): Probe(
+        f"/opm{M}/cases/C-OPM-0000/letters/L-NONE", CASE_READERS_A, 404
+    ),
+    ("POST", "/opm/members/{member_id}/cases/{case_id}/form"): Probe(
+        f"/opm{M}/cases/C-OPM-0000/form", SUBMITTERS_A, 404, json={}
+    ),
+    ("POST", "/opm/members/{member_id}/cases/{case_id}/determination"): Probe(
+        f"/opm{M}/cases/C-OPM-0000/determination", REVIEWERS, 422, json={}
+    ),
+    ("POST", "/claims/checks"): Probe("/claims/checks", REVIEWERS, 422, json={}),  # claims.check
+    ("GET", "/claims/checks/{check_id}/remittance"): Probe(
+        "/claims/checks/CK-NONE/remittance", REVIEWERS, 422
+    ),
+    # A provider user sees only its own organization's NPIs; plan staff see every provider.
+    ("GET", "/providers/{npi}/utilization"): Probe(
+        f"/providers/{NPI_A}/utilization", PLAN_READERS | {"prov-own"}
+    ),
     # --- pages (session cookie) ---
     ("GET", "/"): Probe("/", PUBLIC, 303),
     ("GET", "/web/login"): Probe("/web/login", PUBLIC),
@@ -134,6 +157,19 @@ MATRIX: dict[tuple[str, str], Probe] = {
         "/web/users", frozenset({"admin"}), 201, form={"display_name": "N", "role": ["intake"]}
     ),
     ("GET", "/web/dashboards"): Probe("/web/dashboards", REPORT_READERS),
+    ("GET", "/web/queue"): Probe("/web/queue", REVIEWERS),
+    # The page declares authorization.read; the service then checks the request's member is in scope.
+    ("GET", "/web/requests/{request_id}"): Probe(f"/web/requests/{PENDED_REQUEST}", MEMBER_A_READERS),
+    # Forms without their required fields: allowed callers get 422 and nothing is decided.
+    ("POST", "/web/requests/{request_id}/decision"): Probe(
+        f"/web/requests/{PENDED_REQUEST}/decision", REVIEWERS, 422, form={}
+    ),
+    ("POST", "/web/requests/{request_id}/appeals"): Probe(
+        f"/web/requests/{PENDED_REQUEST}/appeals", SUBMITTERS, 422, form={}
+    ),
+    ("POST", "/web/requests/{request_id}/peer-to-peer"): Probe(
+        f"/web/requests/{PENDED_REQUEST}/peer-to-peer", REVIEWERS, 422, form={}
+    ),
 }
 
 

@@ -6,15 +6,17 @@ authorizations with units and decided requests for the dashboards. Everything he
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bhum.adapters.passwords import Argon2PasswordHasher
 from bhum.adapters.store import SqlStore, upgrade
 from bhum.adapters.store.auth_records import AuthSqlUnitOfWork
-from bhum.adapters.store.care_management import SqlCareUnitOfWork
+from bhum.adapters.store.opm import OpmSqlUnitOfWork
 from bhum.bootstrap import Application
 from bhum.config import Settings
 from bhum.domain.access import Role
@@ -29,13 +31,15 @@ from bhum.domain.authorization import (
 )
 from bhum.domain.cases import Case, CaseProgram, CaseStatus, DueDate
 from bhum.domain.clinical import ClinicalInformation
-from bhum.domain.members import Member, Sex
-from bhum.domain.providers import ContractType, EntityType, Organization, Provider, Staff
+from bhum.domain.members import CoverageSpan, LineOfBusiness, Member, Plan, Sex
+from bhum.domain.providers import ContractType, Credential, EntityType, Organization, Provider, Staff
 from bhum.domain.values import HCPCS, ICD10CM, Code, DateSpan
 from bhum.entrypoints.api.dependencies import ApiDependencies
 from bhum.entrypoints.api.main import dependencies_for
 from bhum.services.access import PasswordHasher, create_user
 from bhum.services.auth_records import RequestRecord, RequestStatus
+from bhum.services.auth_requests import parse_submission
+from bhum.services.authorization import Engine, submit_request
 from bhum.services.unit_of_work import UnitOfWork
 
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -75,8 +79,8 @@ class Clock:
         self.now += delta
 
 
-class WorkbenchUnitOfWork(SqlCareUnitOfWork, AuthSqlUnitOfWork):
-    """Care-management and authorization records on one unit of work (what the pages need)."""
+class WorkbenchUnitOfWork(OpmSqlUnitOfWork, AuthSqlUnitOfWork):
+    """Care-management, authorization and outpatient-management records on one unit of work."""
 
 
 @dataclass
@@ -130,7 +134,19 @@ def _seed_population(uow: UnitOfWork, extra_members: int) -> None:
         ]
     )
     uow.staff.upsert_many(
-        [Staff("S-CM1", "Casey", "CM", frozenset()), Staff("S-CM2", "Morgan", "CM", frozenset())]
+        [
+            Staff("S-CM1", "Casey", "CM", frozenset({Credential.CM_II})),
+            Staff("S-CM2", "Morgan", "CM", frozenset({Credential.CM_II})),
+            Staff("S-RN1", "Robin", "Nurse", frozenset({Credential.RN})),
+            Staff("S-MD1", "Pat", "Psych", frozenset({Credential.PSYCHIATRIST, Credential.PHYSICIAN})),
+            Staff("S-MD2", "Lee", "Director", frozenset({Credential.PSYCHIATRIST, Credential.PHYSICIAN})),
+            Staff(
+                "STF-LCSW-1", "Lou", "Clinician", frozenset({Credential.LICENSED_MASTERS_CLINICIAN}), "ORG-A"
+            ),
+        ]
+    )
+    uow.plans.upsert_many(
+        [Plan("P1", "Synthetic Medicaid BH", "Payer", LineOfBusiness.MEDICAID, True, True, "America/Chicago")]
     )
     members = [
         Member(MEMBER_A, "Ada", "Synthetic", Sex.FEMALE, date(1990, 4, 1), pcp_npi=NPI_A),
@@ -148,6 +164,9 @@ def _seed_population(uow: UnitOfWork, extra_members: int) -> None:
         for i in range(extra_members)
     ]
     uow.members.upsert_many(members)
+    uow.coverage.upsert_many(
+        [CoverageSpan(m.member_id, "P1", DateSpan(date(2025, 1, 1), None)) for m in members]
+    )
 
 
 def _seed_utilization(uow: UnitOfWork, members: list[str]) -> None:
@@ -275,6 +294,7 @@ def build_world(
         members = [MEMBER_A, MEMBER_B, *(f"M{10 + i:08d}" for i in range(extra_members))]
         _seed_utilization(uow, members)
         uow.commit()
+    submit_pended_iop(world, PENDED_REQUEST)
     for username, (roles, org, staff) in PEOPLE.items():
         user = create_user(
             world.uow(),
@@ -293,3 +313,28 @@ def build_world(
 
 
 Factory = Callable[[], UnitOfWork]
+PENDED_REQUEST = "REQ-IOP-PEND-1"  # an IOP request the engine pends to clinical review (IOP-05/IOP-08 open)
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "requests"
+
+
+def pended_iop_doc(request_id: str, received_at: datetime) -> dict[str, Any]:
+    """The shipped pend example, moved onto MEMBER_A and ORG-A's clinician."""
+    doc: dict[str, Any] = json.loads((EXAMPLES / "iop-initial-pend.json").read_text(encoding="utf-8"))
+    doc["request_id"] = request_id
+    doc["member"] = {"member_id": MEMBER_A, "birth_date": "1990-04-01"}
+    doc["requesting_provider_npi"] = doc["servicing_provider_npi"] = NPI_A
+    doc["received_at"] = received_at.isoformat()
+    return doc
+
+
+def submit_pended_iop(world: World, request_id: str) -> None:
+    application = world.application
+    engine = Engine(application.packs, application.settings.plan_time_zone, application.holidays)
+    result = submit_request(
+        world.uow(),
+        engine,
+        parse_submission(pended_iop_doc(request_id, world.clock() - timedelta(hours=1)), source="world"),
+        actor="system:test",
+        now=world.clock(),
+    )
+    assert result is not None

@@ -366,3 +366,64 @@ def collect_dashboard(uow: UnitOfWork, viewer: User, *, now: datetime, first: da
         units=units_by_service(facts.units),
         members_scanned=scanned,
     )
+
+
+# --- the reviewer work queue ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    """One pended request awaiting clinical review, with the clock that governs it."""
+
+    request_id: str
+    member_id: str
+    received_at: datetime
+    due_at: datetime
+    due_rule_id: str  # the rule that set the clock (REG-01, REG-03, IOP-12 ...)
+    due_label: str
+    level_of_care: str
+    escalation: int  # 0 none, 1 due soon, 2 overdue (as the clock tick last set it)
+
+    def state(self, now: datetime) -> str:
+        """ "overdue" past due_at, "due soon" within a quarter of the clock's span, else "on time"."""
+        if now > self.due_at:
+            return "overdue"
+        if self.due_at - now <= (self.due_at - self.received_at) / 4:
+            return "due soon"
+        return "on time"
+
+
+def work_queue(uow: UnitOfWork, viewer: User, *, now: datetime, limit: int = 200) -> list[QueueItem]:
+    """Open (pended) requests for clinical review, soonest due first (ties by arrival), for holders of
+    request.review. The listing is audited once: it names members."""
+    if now.tzinfo is None:
+        raise InputError("now must carry a time zone", field="now")
+    if not 1 <= limit <= 1000:
+        raise InputError("limit must be between 1 and 1000", field="limit")
+    authorize(viewer, Permission.REQUEST_REVIEW)
+    with uow:
+        records = getattr(uow, "auth", None)
+        if records is None:
+            raise InputError("this unit of work has no authorization records", field="uow")
+        items = sorted(
+            (
+                QueueItem(
+                    request_id=r.request_id,
+                    member_id=r.member_id,
+                    received_at=r.received_at,
+                    due_at=r.due_at,
+                    due_rule_id=r.due_rule_id,
+                    due_label=r.due_label,
+                    level_of_care=r.level_of_care,
+                    escalation=r.escalation,
+                )
+                for r in records.open_requests()
+            ),
+            key=lambda i: (i.due_at, i.received_at, i.request_id),
+        )[:limit]
+        record_access(
+            uow, viewer, AuditAction.READ, "work_queue", "open_requests", None, "work queue", now,
+            detail={"listed": str(len(items))},
+        )  # fmt: skip
+        uow.commit()
+    return items
