@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bhum.adapters.logging import scrub_text
-from bhum.domain.errors import InputError, NotFound, PermissionDenied
+from bhum.domain.errors import InputError, InvalidTransition, NotFound, PermissionDenied
 from bhum.services.access import AuthenticationFailed
 
 
@@ -36,6 +36,11 @@ async def _forbidden(request: Request, exc: Exception) -> JSONResponse:
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(_body("not_found", scrub_text(str(exc)) or "not found"), status_code=404)
+
+
+async def _conflict(request: Request, exc: Exception) -> JSONResponse:
+    # A lifecycle move the rules refuse (approving a withdrawn request, re-opening a closed case).
+    return JSONResponse(_body("conflict", scrub_text(str(exc)) or "conflict"), status_code=409)
 
 
 async def _input_error(request: Request, exc: Exception) -> JSONResponse:
@@ -75,6 +80,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AuthenticationFailed, _unauthenticated)
     app.add_exception_handler(PermissionDenied, _forbidden)
     app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(InvalidTransition, _conflict)
     app.add_exception_handler(InputError, _input_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
