@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import SCREENSHOTS, Server
-from tests.web.world import MEMBER_A, MEMBER_B, PASSWORD
+from tests.web.world import MEMBER_A, MEMBER_B, PASSWORD, PENDED_REQUEST
 
 pytestmark = pytest.mark.browser
 
@@ -88,3 +88,29 @@ def test_admin_creates_a_user_through_the_form(page: Any, server: Server) -> Non
     page.get_by_role("button", name="Create user").click()
     assert page.get_by_role("status").inner_text() == "User new-intake created."
     shot(page, "users")
+
+
+def test_reviewer_decides_a_pended_iop_request_and_the_letter_appears(page: Any, server: Server) -> None:
+    """The queue lists the pended IOP request with its clock (REG-01); the reviewer reads the criteria
+    (IOP-05 / IOP-08 open), approves, and the approval letters are queued on the request page."""
+    sign_in(page, server, "clinical")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Work queue").click()
+    page.wait_for_url(f"{server.url}/web/queue")
+    row = page.locator("tr", has=page.get_by_role("link", name=PENDED_REQUEST))
+    assert "REG-01" in row.inner_text()
+    shot(page, "work-queue")
+    row.get_by_role("link", name=PENDED_REQUEST).click()
+    page.wait_for_url(f"{server.url}/web/requests/{PENDED_REQUEST}")
+    assert page.locator(".badge.unknown, .badge.not-met").count() >= 1  # the open criteria
+    letters_before = page.locator("tr.letter").count()
+    assert page.get_by_label("Deny (physician reviewers only)").count() == 0  # REG-04
+    shot(page, "request-pended")
+    page.get_by_label("Approve", exact=True).check()
+    page.get_by_role("button", name="Record decision").click()
+    page.wait_for_url(f"{server.url}/web/requests/{PENDED_REQUEST}?done=decision")
+    assert page.get_by_role("status").inner_text() == "Saved: decision."
+    assert "approved" in page.locator("dl.facts").inner_text()
+    letters = page.locator("tr.letter")
+    assert letters.count() > letters_before
+    assert any("authorization approval" in text for text in letters.all_inner_texts())
+    shot(page, "request-approved")
