@@ -283,7 +283,7 @@ class SqlAuthRecords:
                 extra=dict(job.extra),
             )
         )
-        self.session.flush()
+        # No flush: the request row it refers to is already written; the commit writes the job.
         return True
 
     def save_letter_job(self, job: LetterJob) -> None:
