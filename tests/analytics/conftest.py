@@ -144,7 +144,8 @@ def catalog() -> Catalog:
 
 
 def flags(source: ClaimsSource, catalog: Catalog, rule_id: str, as_of: date = AS_OF) -> list[dict[str, Any]]:
-    return run_catalog(source, catalog, as_of, rule_ids=[rule_id]).to_pylist()
+    rows: list[dict[str, Any]] = run_catalog(source, catalog, as_of, rule_ids=[rule_id]).to_pylist()
+    return rows
 
 
 def flagged(source: ClaimsSource, catalog: Catalog, rule_id: str, as_of: date = AS_OF) -> set[str]:

@@ -8,9 +8,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from bhum.analytics import synthetic
+from bhum.adapters.synth import generate_population
 from bhum.analytics.source import ClaimsSource
 from bhum.domain.errors import InputError
+
+
+def _population(folder: Path, members: int, seed: int, *, csv: bool = False) -> Path:
+    """The product generator's files (bhum synth), the same contract real extracts follow."""
+    generate_population(folder, members=members, seed=seed, csv=csv)
+    return folder
+
 
 MEDICAL_HEADER = (
     "claim_id,claim_line_number,claim_type,member_id,claim_line_start_date,hcpcs_code,diagnosis_code_1"
@@ -18,8 +25,7 @@ MEDICAL_HEADER = (
 
 
 def _csv_population(folder: Path, medical_rows: list[str]) -> Path:
-    tables = synthetic.generate(5, seed=2)
-    synthetic.write({k: v for k, v in tables.items() if k != "medical_claim"}, folder, fmt="csv")
+    _population(folder, 5, 2, csv=True)
     (folder / "medical_claim.csv").write_text("\n".join([MEDICAL_HEADER, *medical_rows]) + "\n")
     return folder
 
@@ -61,14 +67,12 @@ def test_first_bad_row_is_reported(tmp_path: Path) -> None:
 
 
 def test_unknown_drug_class_in_parquet_names_the_row(tmp_path: Path) -> None:
-    tables = synthetic.generate(20, seed=4)
-    rx = tables["pharmacy_claim"]
+    _population(tmp_path, 20, 4)
+    rx = pq.read_table(tmp_path / "pharmacy_claim.parquet")
     classes = rx["drug_class"].to_pylist()
     classes[7] = "vitamin"
-    tables["pharmacy_claim"] = rx.set_column(
-        rx.schema.get_field_index("drug_class"), "drug_class", pa.array(classes)
-    )
-    synthetic.write(tables, tmp_path)
+    rx = rx.set_column(rx.schema.get_field_index("drug_class"), "drug_class", pa.array(classes))
+    pq.write_table(rx, tmp_path / "pharmacy_claim.parquet")
     with pytest.raises(InputError) as caught:
         ClaimsSource.from_files(tmp_path)
     assert caught.value.source is not None and caught.value.source.endswith("pharmacy_claim.parquet")
@@ -77,9 +81,9 @@ def test_unknown_drug_class_in_parquet_names_the_row(tmp_path: Path) -> None:
 
 
 def test_missing_required_column_and_table(tmp_path: Path) -> None:
-    tables = synthetic.generate(5, seed=5)
-    synthetic.write(tables, tmp_path)
-    pq.write_table(tables["pharmacy_claim"].drop(["days_supply"]), tmp_path / "pharmacy_claim.parquet")
+    _population(tmp_path, 5, 5)
+    rx = pq.read_table(tmp_path / "pharmacy_claim.parquet")
+    pq.write_table(rx.drop(["days_supply"]), tmp_path / "pharmacy_claim.parquet")
     with pytest.raises(InputError) as caught:
         ClaimsSource.from_files(tmp_path)
     assert caught.value.field == "days_supply"
@@ -90,9 +94,42 @@ def test_missing_required_column_and_table(tmp_path: Path) -> None:
 
 
 def test_clean_csv_and_parquet_read_the_same(tmp_path: Path) -> None:
-    tables = synthetic.generate(30, seed=6)
-    synthetic.write(tables, tmp_path / "pq")
-    synthetic.write(tables, tmp_path / "csv", fmt="csv")
-    a = ClaimsSource.from_files(tmp_path / "pq").table("medical_claim").order_by("claim_id").to_pyarrow()
-    b = ClaimsSource.from_files(tmp_path / "csv").table("medical_claim").order_by("claim_id").to_pyarrow()
+    _population(tmp_path / "pq", 30, 6)
+    _population(tmp_path / "csv", 30, 6, csv=True)
+    a = (
+        ClaimsSource.from_files(tmp_path / "pq")
+        .table("medical_claim")
+        .order_by(["claim_id", "claim_line_number"])
+        .to_pyarrow()
+    )
+    b = (
+        ClaimsSource.from_files(tmp_path / "csv")
+        .table("medical_claim")
+        .order_by(["claim_id", "claim_line_number"])
+        .to_pyarrow()
+    )
     assert a.equals(b)
+
+
+@pytest.mark.parametrize(
+    ("column", "bad", "words"),
+    [
+        ("hcpcs_code", "9O834", "unknown HCPCS/CPT code"),
+        ("diagnosis_code_1", "F32 .1", "unknown ICD-10-CM code"),
+        ("member_id", "   ", "a value is required"),
+        ("member_id", "", "a value is required"),
+    ],
+)
+def test_typed_parquet_bad_value_names_the_row(tmp_path: Path, column: str, bad: str, words: str) -> None:
+    """Typed Parquet is screened on distinct codes and blank counts; a hit still names the row."""
+    _population(tmp_path, 20, 3)
+    medical = pq.read_table(tmp_path / "medical_claim.parquet")
+    values = medical[column].to_pylist()
+    values[41] = bad
+    medical = medical.set_column(medical.schema.get_field_index(column), column, pa.array(values))
+    pq.write_table(medical, tmp_path / "medical_claim.parquet")
+    with pytest.raises(InputError) as caught:
+        ClaimsSource.from_files(tmp_path)
+    assert caught.value.source is not None and caught.value.source.endswith("medical_claim.parquet")
+    assert (caught.value.record, caught.value.field) == (42, column)
+    assert words in caught.value.message

@@ -8,6 +8,7 @@ parameters (``p.int("followup_days")``, ``p.codes("sud_dx")`` ...).
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 import yaml
 
 from bhum.domain.errors import InputError
-from bhum.policy import Pack, PackError, Parameter, Rule, load_pack
+from bhum.policy import Pack, PackError, Rule, load_pack
 from bhum.policy.conditions import Compare
 
 PACKS_DIR = Path(__file__).resolve().parents[3] / "packs" / "opm-analytics"
@@ -81,13 +82,13 @@ class RuleParams:
         return list(value)
 
     @property
-    def horizon_days(self) -> int:
+    def horizon_days(self) -> builtins.int:
         """How far before the as-of date the rule can look at all: the sum of its day-valued
         parameters (lookback + windows + negative history) bounds every window it opens."""
         return sum(
-            int(v)
+            v
             for name, v in self.values.items()
-            if self.units.get(name) in DAY_UNITS and isinstance(v, int) and not isinstance(v, bool)
+            if self.units.get(name) in DAY_UNITS and isinstance(v, builtins.int) and not isinstance(v, bool)
         )
 
 
@@ -149,12 +150,8 @@ def _params(rule: Rule, source: str) -> RuleParams:
         {name: p.value for name, p in rule.parameters.items()},
         rule.source_file,
         condition.fact if isinstance(condition, Compare) else "value",
-        {name: p.unit for name, p in rule.parameters.items() if _has_unit(p)},
+        {name: p.unit for name, p in rule.parameters.items() if p.unit is not None},
     )
-
-
-def _has_unit(parameter: Parameter) -> bool:
-    return parameter.unit is not None
 
 
 def _rule_sources(file: Path) -> dict[str, str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, timedelta
 
 import ibis
 import ibis.expr.types as ir
@@ -94,13 +94,14 @@ HISTORY_MARGIN_DAYS = 366
 class RuleContext:
     """What every rule reads: the claims up to the as-of date.
 
-    Given the rules about to run (``rules``), the context narrows the claims once, set-based and on
-    the engine itself: only the members with a behavioral-health diagnosis, service or psychotropic
+    Given the rules about to run (``plan``), the context narrows the claims once, set-based and on the
+    engine itself: only the members with a behavioral-health diagnosis, service or psychotropic
     fill, only the lines and fills some rule's code sets can match, only the dates the longest window
     reaches, only the columns the rules read. The narrowed tables are cached on the engine (a DuckDB
     temporary table, a cached Spark DataFrame) and shared by every rule, so the full claims files are
-    scanned twice in a run (validation, narrowing) instead of once per rule. Without ``rules`` the
-    rules read the validated tables directly (same results, slower).
+    scanned twice in a run (validation, narrowing) instead of once per rule. A single rule gets the
+    same filters pushed into its own scan, and nothing cached; without a plan the rules read the
+    validated tables directly (same results, slower).
     """
 
     def __init__(self, source: ClaimsSource, as_of: date, rules: Sequence[RuleParams] = ()) -> None:
@@ -130,28 +131,40 @@ class RuleContext:
     def medical(self) -> ir.Table:
         if self._medical is None:
             t = self.source.table("medical_claim")
-            t = t.mutate(day=t.claim_line_start_date.epoch_days().cast("int64"))
-            t = t.filter(t.day <= self.day)
-            if self._rules:
+            # Dates are compared as dates here so the engine can skip row groups by their statistics.
+            t = t.filter(self._dated(t.claim_line_start_date))
+            if len(self._rules) > 1:
                 t = self._cache(self._narrow_medical(t), "medical")
-            self._medical = t
+            elif self._rules:
+                # One rule shares nothing: its filters go straight into the scan, nothing is cached.
+                t = t.filter(self._matches(t, companions=True))
+            self._medical = t.mutate(day=t.claim_line_start_date.epoch_days().cast("int64"))
         return self._medical
 
     def pharmacy(self) -> ir.Table:
         if self._pharmacy is None:
             t = self.source.table("pharmacy_claim")
-            t = t.mutate(day=t.dispensing_date.epoch_days().cast("int64"), supply=t.days_supply.cast("int64"))
-            t = t.filter(t.day <= self.day)
+            t = t.filter(self._dated(t.dispensing_date))
             if self._rules:
-                t = t.filter((t.day > self.day - self._horizon()) & t.drug_class.isin(self._drug_classes()))
-                t = self._cache(t.select(*PHARMACY_COLUMNS, "day", "supply"), "pharmacy")
-            self._pharmacy = t
+                t = t.filter(t.drug_class.isin(self._drug_classes()))
+            if len(self._rules) > 1:
+                t = self._cache(t.select(*PHARMACY_COLUMNS), "pharmacy")
+            self._pharmacy = t.mutate(
+                day=t.dispensing_date.epoch_days().cast("int64"), supply=t.days_supply.cast("int64")
+            )
         return self._pharmacy
 
     # -- narrowing ----------------------------------------------------------------------------------
 
     def _horizon(self) -> int:
         return max(r.horizon_days for r in self._rules) + HISTORY_MARGIN_DAYS
+
+    def _dated(self, day: ir.DateValue) -> ir.BooleanValue:
+        """Dated on or before the as-of date (and, with a plan, within the longest window)."""
+        within = day <= ibis.date(self.as_of)
+        if self._rules:
+            within = within & (day > ibis.date(self.as_of - timedelta(days=self._horizon())))
+        return within
 
     def _drug_classes(self) -> list[str]:
         return sorted(
@@ -199,19 +212,14 @@ class RuleContext:
         return con.table(name)
 
     def _narrow_medical(self, t: ir.Table) -> ir.Table:
-        t = t.filter(t.day > self.day - self._horizon())
         candidates = t.filter(self._matches(t, companions=False)).select("member_id")
         classes = self._drug_classes()
         if classes:
             rx = self.source.table("pharmacy_claim")
-            rx = rx.filter(
-                rx.drug_class.isin(classes)
-                & (rx.dispensing_date.epoch_days().cast("int64") <= self.day)
-                & (rx.dispensing_date.epoch_days().cast("int64") > self.day - self._horizon())
-            )
+            rx = rx.filter(rx.drug_class.isin(classes) & self._dated(rx.dispensing_date))
             candidates = candidates.union(rx.select("member_id"), distinct=False)
         candidates = candidates.distinct()
-        lines = t.filter(self._matches(t, companions=True)).select(*MEDICAL_COLUMNS, "day")
+        lines = t.filter(self._matches(t, companions=True)).select(*MEDICAL_COLUMNS)
         return lines.semi_join(candidates, "member_id")
 
 
