@@ -13,6 +13,7 @@ from datetime import date
 from enum import StrEnum
 
 from bhum.domain.errors import InputError
+from bhum.domain.letters import PlanContact
 from bhum.domain.values import DateSpan, age_on
 
 
@@ -81,6 +82,21 @@ class Address:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanContactInfo:
+    """How members and providers reach the plan: printed on every letter (phone/TTY line, return
+    address, website). Optional columns of the population ``plans`` file."""
+
+    phone: str | None = None
+    tty: str | None = None
+    address_line_1: str | None = None
+    address_line_2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip_code: str | None = None
+    website: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     plan_id: str
     name: str
@@ -89,11 +105,42 @@ class Plan:
     bh_benefit: bool  # OPM-08: behavioral-health benefits are provided through the plan
     opm_care_management: bool  # OPM-08: False when the plan excludes outpatient BH care management
     time_zone: str  # IANA name; clocks and "local" times are read in the plan's zone
+    contact: PlanContactInfo = PlanContactInfo()
 
     @property
     def in_outpatient_management(self) -> bool:
         """OPM-08: the program applies only with BH benefits through the plan and no exclusion."""
         return self.bh_benefit and self.opm_care_management
+
+
+def plan_contact(plan: Plan) -> PlanContact:
+    """The letterhead of ``plan``'s letters: its name, phone, TTY (711 relay when none is on file),
+    mailing address and website. A plan without a phone or a complete mailing address cannot send
+    letters: InputError naming the plan and the missing ``plans`` column."""
+    c = plan.contact
+    for value, column in (
+        (c.phone, "contact_phone"),
+        (c.address_line_1, "contact_address_line_1"),
+        (c.city, "contact_city"),
+        (c.state, "contact_state"),
+        (c.zip_code, "contact_zip"),
+    ):
+        if not (value or "").strip():
+            raise InputError(
+                "the plan has no contact details for letters",
+                field=column,
+                record=plan.plan_id,
+                source="plans",
+            )
+    lines = [line for line in (c.address_line_1, c.address_line_2) if line and line.strip()]
+    lines.append(f"{c.city}, {c.state} {c.zip_code}")
+    return PlanContact(
+        name=plan.name,
+        phone=c.phone or "",
+        address_lines=tuple(lines),
+        tty=c.tty or "711",
+        website=c.website or None,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
-from bhum.domain.case_management import CaseloadType, CaseManagementRefusal, ProgressNote
+from bhum.domain.case_management import CaseloadType, CaseManagementRefusal, ProgressNote, ServicePlan
 from bhum.domain.consent import Consent
 from bhum.domain.coordination import CoordinationTaskSpec
+from bhum.domain.values import DateSpan
 from bhum.services.unit_of_work import UnitOfWork
 
 
@@ -39,6 +40,19 @@ class StoredProgressNote:
     staff_id: str
     recorded_at: datetime
     original_signature_due: date | None  # TCM-09: faxed signature
+
+
+@dataclass(frozen=True, slots=True)
+class StoredServicePlan:
+    """One version of a member's service plan (TCM-10). A revision of the plan is a new version under
+    the same plan id; earlier versions stay as they were."""
+
+    plan: ServicePlan
+    member_id: str
+    effective: DateSpan  # the dates of service the plan governs (open end: until a later plan)
+    version: int  # 1, 2, ... per plan id
+    recorded_by: str  # user id
+    recorded_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +88,21 @@ class ProgressNoteRepository(Protocol):
     def for_member(self, member_id: str) -> Sequence[StoredProgressNote]: ...
 
 
+class ServicePlanRepository(Protocol):
+    def add(self, stored: StoredServicePlan) -> None: ...
+    def latest(self, plan_id: str) -> StoredServicePlan | None:
+        """The plan's newest version."""
+        ...
+
+    def versions(self, plan_id: str) -> Sequence[StoredServicePlan]:
+        """Every version of the plan, oldest first."""
+        ...
+
+    def for_members(self, member_ids: Sequence[str]) -> Sequence[StoredServicePlan]:
+        """The newest version of every plan of these members, by member then effective date."""
+        ...
+
+
 class CoordinationTaskRepository(Protocol):
     def add(self, task: CoordinationTask) -> None: ...
     def for_member(self, member_id: str) -> Sequence[CoordinationTask]: ...
@@ -85,3 +114,4 @@ class CareUnitOfWork(UnitOfWork):
     refusals: RefusalRepository
     progress_notes: ProgressNoteRepository
     coordination_tasks: CoordinationTaskRepository
+    service_plans: ServicePlanRepository

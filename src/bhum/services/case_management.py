@@ -45,11 +45,17 @@ from bhum.domain.cases import Case, CaseProgram
 from bhum.domain.errors import BhumError, InputError, NotFound, PermissionDenied
 from bhum.domain.providers import Credential
 from bhum.domain.tasks import Task, TaskKind
+from bhum.domain.values import DateSpan
 from bhum.policy import PackRegistry
 from bhum.policy.model import DurationUnit
 from bhum.services.access import ScopeResolver, authorize, authorize_member_access
 from bhum.services.audit import record_access
-from bhum.services.care_records import CareUnitOfWork, CaseloadAssignment, StoredProgressNote
+from bhum.services.care_records import (
+    CareUnitOfWork,
+    CaseloadAssignment,
+    StoredProgressNote,
+    StoredServicePlan,
+)
 
 __all__ = [
     "SUPERVISOR_ROLES",
@@ -57,6 +63,7 @@ __all__ = [
     "CareParameters",
     "CaseloadEntry",
     "CaseloadView",
+    "RecordedServicePlan",
     "assign_member",
     "check_service_plan",
     "escalate_overdue",
@@ -65,7 +72,10 @@ __all__ = [
     "record_missed_appointment",
     "record_progress_note",
     "record_refusal",
+    "record_service_plan",
     "schedule_monthly_contact",
+    "service_plan_versions",
+    "service_plans_of",
     "transition_eligibility",
     "view_caseload",
 ]
@@ -627,11 +637,108 @@ def check_service_plan(
         )  # fmt: skip
         uow.commit()
     if not result.complete:
-        found = _FIELD_IN_SENTENCE.search(result.missing[0])
-        raise InputError(
-            " ".join(result.missing), field=found.group(1) if found else "plan", record=plan.plan_id
-        )
+        raise _plan_error(result, plan.plan_id)
     return result
+
+
+def _plan_error(result: PlanValidation, plan_id: str) -> InputError:
+    found = _FIELD_IN_SENTENCE.search(result.missing[0])
+    return InputError(" ".join(result.missing), field=found.group(1) if found else "plan", record=plan_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedServicePlan:
+    stored: StoredServicePlan
+    validation: PlanValidation
+    created: bool  # False: the same content was already the newest version and nothing was written
+
+
+def record_service_plan(
+    uow: CareUnitOfWork,
+    actor: User,
+    plan: ServicePlan,
+    *,
+    member_id: str,
+    effective: DateSpan,
+    scopes: ScopeResolver,
+    now: datetime,
+) -> RecordedServicePlan:
+    """TCM-10: store a service plan that has goals with objectives, the member's participation and the
+    member's, case manager's and licensed BH professional's signatures. An incomplete plan is refused
+    (InputError naming the first missing field; the message lists all) and nothing is stored.
+
+    Idempotent by plan id: the same content again returns the stored version (``created`` False); a
+    changed plan (a revision: new objectives, a signature added, a new end date) is stored as the next
+    version, earlier versions kept. A plan id already used for another member is refused."""
+    _require_aware(now)
+    result = validate_service_plan(plan)
+    with uow:
+        authorize_member_access(
+            uow, actor, Permission.CASE_MANAGE, member_id, scopes=scopes, reason="record service plan",
+            now=now, entity_type="service_plan", entity_id=plan.plan_id,
+        )  # fmt: skip
+        if not result.complete:
+            raise _plan_error(result, plan.plan_id)
+        latest = uow.service_plans.latest(plan.plan_id)
+        if latest is not None and latest.member_id != member_id:
+            raise InputError("the plan id is already used for another member", field="plan_id",
+                             record=plan.plan_id)  # fmt: skip
+        if latest is not None and latest.plan == plan and latest.effective == effective:
+            return RecordedServicePlan(latest, result, False)
+        stored = StoredServicePlan(
+            plan, member_id, effective, 1 if latest is None else latest.version + 1, actor.id, now
+        )
+        uow.service_plans.add(stored)
+        record_access(
+            uow, actor, AuditAction.CREATE if latest is None else AuditAction.UPDATE, "service_plan",
+            plan.plan_id, member_id, "record service plan", now,
+            detail={"rule": "TCM-10", "version": str(stored.version)},
+        )  # fmt: skip
+        uow.commit()
+    return RecordedServicePlan(stored, result, True)
+
+
+def service_plans_of(
+    uow: CareUnitOfWork, actor: User, *, member_id: str, scopes: ScopeResolver, now: datetime
+) -> list[StoredServicePlan]:
+    """The newest version of each of the member's service plans (TCM-10), by effective date."""
+    _require_aware(now)
+    with uow:
+        authorize_member_access(
+            uow, actor, Permission.CASE_READ, member_id, scopes=scopes, reason="list service plans", now=now
+        )
+        plans = list(uow.service_plans.for_members([member_id]))
+        record_access(
+            uow, actor, AuditAction.READ, "service_plan", f"member:{member_id}", member_id,
+            "list service plans", now,
+        )  # fmt: skip
+        uow.commit()
+    return plans
+
+
+def service_plan_versions(
+    uow: CareUnitOfWork,
+    actor: User,
+    *,
+    member_id: str,
+    plan_id: str,
+    scopes: ScopeResolver,
+    now: datetime,
+) -> list[StoredServicePlan]:
+    """Every version of one of the member's service plans, oldest first (NotFound otherwise)."""
+    _require_aware(now)
+    with uow:
+        authorize_member_access(
+            uow, actor, Permission.CASE_READ, member_id, scopes=scopes, reason="read service plan", now=now
+        )
+        versions = [v for v in uow.service_plans.versions(plan_id) if v.member_id == member_id]
+        if not versions:
+            raise NotFound(f"service plan {plan_id} does not exist for this member")
+        record_access(
+            uow, actor, AuditAction.READ, "service_plan", plan_id, member_id, "read service plan", now
+        )
+        uow.commit()
+    return versions
 
 
 def transition_eligibility(

@@ -41,6 +41,7 @@ from bhum.domain.errors import InputError
 from bhum.domain.values import DateSpan, parse_date
 from bhum.policy import PackRegistry
 from bhum.services.audit import record_access
+from bhum.services.care_records import CareUnitOfWork
 from bhum.services.unit_of_work import UnitOfWork
 
 NOTE_FIELDS = frozenset(
@@ -579,11 +580,18 @@ def audit_documentation(
     return DocumentationAudit(result, plans_out, summary)
 
 
+def stored_plans(uow: UnitOfWork, member_ids: Sequence[str]) -> list[AuditedPlan]:
+    """The newest version of every stored service plan (TCM-10) of these members, for the audit."""
+    if not isinstance(uow, CareUnitOfWork):
+        raise InputError("no plans were given and the store keeps no service plans", field="plans")
+    return [AuditedPlan(s.plan, s.member_id, s.effective) for s in uow.service_plans.for_members(member_ids)]
+
+
 def run_documentation_audit(
     uow_factory: Callable[[], UnitOfWork],
     billed: pa.Table,
     notes: Sequence[AuditedNote],
-    plans: Sequence[AuditedPlan],
+    plans: Sequence[AuditedPlan] | None,
     *,
     parameters: AuditParameters,
     actor: str,
@@ -591,9 +599,18 @@ def run_documentation_audit(
     reason: str,
     source: str = "claims",
 ) -> DocumentationAudit:
-    """The audit as of ``now``, with one audit-trail event for the member data it read (counts only)."""
-    audit = audit_documentation(billed, notes, plans, parameters=parameters, as_of=now.date(), source=source)
+    """The audit as of ``now``, with one audit-trail event for the member data it read (counts only).
+    ``plans`` None: the service plans stored for the billed sessions' members (``bhum cm plan``,
+    ``POST /members/{id}/service-plans``) are used."""
     with uow_factory() as uow:
+        plans_source = "given"
+        if plans is None:
+            members = billed_sessions(billed, service_code=parameters.service_code, source=source)
+            ids = [m for m in pc.unique(members.column("member_id")).to_pylist() if m is not None]
+            plans, plans_source = stored_plans(uow, ids), "store"
+        audit = audit_documentation(
+            billed, notes, plans, parameters=parameters, as_of=now.date(), source=source
+        )
         record_access(
             uow,
             actor,
@@ -606,6 +623,7 @@ def run_documentation_audit(
             detail={
                 "notes": str(len(notes)),
                 "plans": str(len(plans)),
+                "plans_from": plans_source,
                 "at_risk": str(audit.summary.sessions_at_risk),
             },
         )

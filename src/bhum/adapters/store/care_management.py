@@ -1,4 +1,5 @@
-"""Store tables and repositories for case management, consent and coordination (migration 0002).
+"""Store tables and repositories for case management, consent and coordination (migration 0002;
+service plans: migration 0006).
 
 ``SqlCareUnitOfWork`` extends the store's unit of work with the care-management repositories; it is
 a drop-in replacement for ``SqlAlchemyUnitOfWork`` (same session, same transaction).
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Any, Self
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, select, update
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bhum.adapters.store.tables import Base, CaseRow
@@ -19,19 +20,22 @@ from bhum.domain.case_management import (
     ActivityCode,
     CaseloadType,
     CaseManagementRefusal,
+    PlanGoal,
     ProgressNote,
+    ServicePlan,
     SignatureKind,
 )
 from bhum.domain.cases import CaseStatus
 from bhum.domain.consent import Consent, ConsentScope, DisclosurePurpose
 from bhum.domain.coordination import CoordinationTaskSpec, CoordinationTrigger
 from bhum.domain.errors import NotFound
-from bhum.domain.values import Code
+from bhum.domain.values import Code, DateSpan
 from bhum.services.care_records import (
     CareUnitOfWork,
     CaseloadAssignment,
     CoordinationTask,
     StoredProgressNote,
+    StoredServicePlan,
 )
 
 
@@ -96,6 +100,25 @@ class CoordinationTaskRow(Base):
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"codes": [[system, code, display], ...]}
     created_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="open")
+
+
+class ServicePlanRow(Base):
+    """One version of a service plan (TCM-10); a revision adds a row with the next version."""
+
+    __tablename__ = "cm_service_plans"
+    plan_id: Mapped[str] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.member_id"), index=True)
+    effective_from: Mapped[date]
+    effective_to: Mapped[date | None]
+    goals: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"goals": [{"goal", "objectives": [...]}]}
+    member_participated: Mapped[bool] = mapped_column(Boolean)
+    member_signed_on: Mapped[date | None]
+    case_manager_signed_on: Mapped[date | None]
+    licensed_professional_signed_on: Mapped[date | None]
+    licensed_professional_id: Mapped[str | None]
+    recorded_by: Mapped[str]
+    recorded_at: Mapped[datetime]
 
 
 # --- repositories --------------------------------------------------------------------------------
@@ -291,6 +314,82 @@ class SqlProgressNoteRepository:
         return [self._from_row(r) for r in self.session.scalars(query)]
 
 
+def _service_plan(row: ServicePlanRow) -> StoredServicePlan:
+    plan = ServicePlan(
+        plan_id=row.plan_id,
+        goals=tuple(PlanGoal(g["goal"], tuple(g["objectives"])) for g in row.goals["goals"]),
+        member_participated=row.member_participated,
+        member_signed_on=row.member_signed_on,
+        case_manager_signed_on=row.case_manager_signed_on,
+        licensed_professional_signed_on=row.licensed_professional_signed_on,
+        licensed_professional_id=row.licensed_professional_id,
+    )
+    return StoredServicePlan(
+        plan, row.member_id, DateSpan(row.effective_from, row.effective_to), row.version,
+        row.recorded_by, row.recorded_at,
+    )  # fmt: skip
+
+
+class SqlServicePlanRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, stored: StoredServicePlan) -> None:
+        p = stored.plan
+        self.session.add(
+            ServicePlanRow(
+                plan_id=p.plan_id,
+                version=stored.version,
+                member_id=stored.member_id,
+                effective_from=stored.effective.start,
+                effective_to=stored.effective.end,
+                goals={"goals": [{"goal": g.goal, "objectives": list(g.objectives)} for g in p.goals]},
+                member_participated=p.member_participated,
+                member_signed_on=p.member_signed_on,
+                case_manager_signed_on=p.case_manager_signed_on,
+                licensed_professional_signed_on=p.licensed_professional_signed_on,
+                licensed_professional_id=p.licensed_professional_id,
+                recorded_by=stored.recorded_by,
+                recorded_at=stored.recorded_at,
+            )
+        )
+        self.session.flush()  # a concurrent twin of the same version fails here, on the primary key
+
+    def latest(self, plan_id: str) -> StoredServicePlan | None:
+        query = (
+            select(ServicePlanRow)
+            .where(ServicePlanRow.plan_id == plan_id)
+            .order_by(ServicePlanRow.version.desc())
+            .limit(1)
+        )
+        row = self.session.scalars(query).first()
+        return None if row is None else _service_plan(row)
+
+    def versions(self, plan_id: str) -> Sequence[StoredServicePlan]:
+        query = (
+            select(ServicePlanRow).where(ServicePlanRow.plan_id == plan_id).order_by(ServicePlanRow.version)
+        )
+        return [_service_plan(r) for r in self.session.scalars(query)]
+
+    def for_members(self, member_ids: Sequence[str]) -> Sequence[StoredServicePlan]:
+        wanted = sorted(set(member_ids))
+        found: list[StoredServicePlan] = []
+        for start in range(0, len(wanted), 1000):  # bounded IN lists
+            chunk = wanted[start : start + 1000]
+            newest = (
+                select(ServicePlanRow.plan_id, func.max(ServicePlanRow.version).label("version"))
+                .where(ServicePlanRow.member_id.in_(chunk))
+                .group_by(ServicePlanRow.plan_id)
+                .subquery()
+            )
+            query = select(ServicePlanRow).join(
+                newest,
+                (ServicePlanRow.plan_id == newest.c.plan_id) & (ServicePlanRow.version == newest.c.version),
+            )
+            found.extend(_service_plan(r) for r in self.session.scalars(query))
+        return sorted(found, key=lambda s: (s.member_id, s.effective.start, s.plan.plan_id))
+
+
 class SqlCoordinationTaskRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -350,4 +449,5 @@ class SqlCareUnitOfWork(SqlAlchemyUnitOfWork, CareUnitOfWork):
         self.refusals = SqlRefusalRepository(s)
         self.progress_notes = SqlProgressNoteRepository(s)
         self.coordination_tasks = SqlCoordinationTaskRepository(s)
+        self.service_plans = SqlServicePlanRepository(s)
         return entered

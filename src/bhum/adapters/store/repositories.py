@@ -62,6 +62,7 @@ from bhum.domain.members import (
     LineOfBusiness,
     Member,
     Plan,
+    PlanContactInfo,
     ResidenceSetting,
     ResidenceSpan,
     Sex,
@@ -118,6 +119,16 @@ def _plan(row: PlanRow) -> Plan:
         bh_benefit=row.bh_benefit,
         opm_care_management=row.opm_care_management,
         time_zone=row.time_zone,
+        contact=PlanContactInfo(
+            phone=row.contact_phone,
+            tty=row.contact_tty,
+            address_line_1=row.contact_address_line_1,
+            address_line_2=row.contact_address_line_2,
+            city=row.contact_city,
+            state=row.contact_state,
+            zip_code=row.contact_zip,
+            website=row.website,
+        ),
     )
 
 
@@ -138,6 +149,14 @@ class SqlPlanRepository:
                     "bh_benefit": p.bh_benefit,
                     "opm_care_management": p.opm_care_management,
                     "time_zone": p.time_zone,
+                    "contact_phone": p.contact.phone,
+                    "contact_tty": p.contact.tty,
+                    "contact_address_line_1": p.contact.address_line_1,
+                    "contact_address_line_2": p.contact.address_line_2,
+                    "contact_city": p.contact.city,
+                    "contact_state": p.contact.state,
+                    "contact_zip": p.contact.zip_code,
+                    "website": p.contact.website,
                 }
                 for p in plans
             ),

@@ -81,6 +81,15 @@ class PlanRow(Base):
     bh_benefit: Mapped[bool] = mapped_column(Boolean)
     opm_care_management: Mapped[bool] = mapped_column(Boolean)
     time_zone: Mapped[str] = mapped_column(String(64))
+    # How members and providers reach the plan, printed on letters (migration 0006).
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    contact_tty: Mapped[str | None] = mapped_column(String(32))
+    contact_address_line_1: Mapped[str | None]
+    contact_address_line_2: Mapped[str | None]
+    contact_city: Mapped[str | None]
+    contact_state: Mapped[str | None] = mapped_column(String(2))
+    contact_zip: Mapped[str | None] = mapped_column(String(10))
+    website: Mapped[str | None]
 
 
 class MemberRow(Base):

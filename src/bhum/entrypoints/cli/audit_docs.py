@@ -2,7 +2,8 @@
 
 Billed sessions come from claim files in the claims input schema (``--claims``, read like `bhum claims
 check`) or from the decisions a claim check wrote (``--decisions``); notes and plans in the schema of
-docs/documentation-audit-schema.md. Writes sessions.csv/jsonl, plans.csv/jsonl and summary.json.
+docs/documentation-audit-schema.md; without ``--plans`` the service plans stored in bhum are used.
+Writes sessions.csv/jsonl, plans.csv/jsonl and summary.json.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ from bhum.services.documentation_audit import (
 def audit_docs(
     ctx: typer.Context,
     notes: Annotated[Path, typer.Option("--notes", help="Progress notes: .json, .jsonl or .csv.")],
-    plans: Annotated[Path, typer.Option("--plans", help="Service plans: .json, .jsonl or .csv.")],
+    plans: Annotated[
+        Path | None,
+        typer.Option("--plans", help="Service plans: .json, .jsonl or .csv (default: the stored plans)."),
+    ] = None,
     claims: Annotated[
         list[Path] | None, typer.Option("--claims", help="Claim files (CSV, Parquet, JSON lines, X12 837).")
     ] = None,
@@ -62,7 +66,7 @@ def audit_docs(
             deps.uow_factory,
             billed,
             parse_notes(read_records(notes), source=str(notes)),
-            parse_plans(read_records(plans), source=str(plans)),
+            parse_plans(read_records(plans), source=str(plans)) if plans is not None else None,
             parameters=AuditParameters.from_packs(deps.packs),
             actor="system:cli-docs-audit",
             now=deps.clock(),

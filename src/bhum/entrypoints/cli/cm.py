@@ -27,6 +27,7 @@ from bhum.domain.letters import Recipient, RecipientKind, StaffContact
 from bhum.entrypoints.api.routes.case_management import (
     ProgressNoteIn,
     ServicePlanIn,
+    ServicePlanRecordIn,
     StayIn,
     letter_writer,
 )
@@ -45,6 +46,7 @@ from bhum.services.case_management import (
     record_missed_appointment,
     record_progress_note,
     record_refusal,
+    record_service_plan,
     transition_eligibility,
     view_caseload,
 )
@@ -209,15 +211,37 @@ def note(ctx: typer.Context, member_id: str, file: Path, as_user: AsUser) -> Non
 
 
 @app.command("plan")
-def plan(ctx: typer.Context, member_id: str, file: Path, as_user: AsUser) -> None:
-    """TCM-10: check a service plan (goals, objectives, three signatures) from a JSON file."""
+def plan(
+    ctx: typer.Context,
+    member_id: str,
+    file: Path,
+    as_user: AsUser,
+    store: Annotated[
+        bool,
+        typer.Option("--store", help="Store the plan (needs effective_from); a revision is a new version"),
+    ] = False,
+) -> None:
+    """TCM-10: check a service plan (goals, objectives, three signatures) from a JSON file; with
+    --store, keep it (the same plan again changes nothing, a changed one is stored as the next version)."""
     deps = _deps(ctx)
 
     def act() -> None:
-        body = _read(file, ServicePlanIn)
         uow = _uow(deps)
+        if store:
+            body = _read(file, ServicePlanRecordIn)
+            recorded = record_service_plan(
+                uow, _user(deps, as_user), body.to_domain(), member_id=member_id, effective=body.effective(),
+                scopes=deps.scopes(uow), now=deps.clock(),
+            )  # fmt: skip
+            state = "stored" if recorded.created else "unchanged"
+            typer.echo(
+                f"{recorded.stored.plan.plan_id}\tversion {recorded.stored.version}\t{state}"
+                f"\tdevelopment compensable: {recorded.validation.development_compensable}"
+            )
+            return
+        checked = _read(file, ServicePlanIn)
         result = check_service_plan(
-            uow, _user(deps, as_user), body.to_domain(), member_id=member_id, scopes=deps.scopes(uow),
+            uow, _user(deps, as_user), checked.to_domain(), member_id=member_id, scopes=deps.scopes(uow),
             now=deps.clock(),
         )  # fmt: skip
         typer.echo(f"{result.plan_id}\tcomplete\tdevelopment compensable: {result.development_compensable}")

@@ -1,5 +1,6 @@
-"""Case management routes (TCM-05..TCM-12): caseloads, assignment, progress notes, service plans,
-outreach and monthly-contact tasks, escalation, transition eligibility and refusal.
+"""Case management routes (TCM-05..TCM-12): caseloads, assignment, progress notes, service plans
+(checked, stored with versions, listed), outreach and monthly-contact tasks, escalation, transition
+eligibility and refusal.
 
 Every route declares its permission; member routes name the member so the access dependency checks
 scope (a case manager reaches only their caseload, a supervisor every member). The request bodies
@@ -13,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,13 +33,15 @@ from bhum.domain.case_management import (
     TransitionWindow,
     activity_from_code,
 )
+from bhum.domain.errors import InputError
 from bhum.domain.letters import LetterContent
 from bhum.domain.members import ResidenceSetting
 from bhum.domain.tasks import Task
+from bhum.domain.values import DateSpan
 from bhum.entrypoints.api.dependencies import ApiDependencies, Principal
 from bhum.entrypoints.api.security import get_deps, requires
 from bhum.policy import load_packs
-from bhum.services.care_records import CareUnitOfWork
+from bhum.services.care_records import CareUnitOfWork, StoredServicePlan
 from bhum.services.case_management import (
     AssignmentRefused,
     CareParameters,
@@ -49,7 +52,10 @@ from bhum.services.case_management import (
     record_missed_appointment,
     record_progress_note,
     record_refusal,
+    record_service_plan,
     schedule_monthly_contact,
+    service_plan_versions,
+    service_plans_of,
     transition_eligibility,
     view_caseload,
 )
@@ -234,6 +240,59 @@ class ServicePlanOut(BaseModel):
     complete: bool
     development_compensable: bool
     rule_id: str
+
+
+class ServicePlanRecordIn(ServicePlanIn):
+    """A service plan to store (TCM-10): the plan plus the dates of service it governs."""
+
+    effective_from: date = Field(description="First date of service the plan governs")
+    effective_to: date | None = Field(default=None, description="Last date (none: until a later plan)")
+
+    def effective(self) -> DateSpan:
+        if self.effective_to is not None and self.effective_to < self.effective_from:
+            raise InputError("ends before effective_from", field="effective_to", record=self.plan_id)
+        return DateSpan(self.effective_from, self.effective_to)
+
+
+class StoredServicePlanOut(BaseModel):
+    plan_id: str
+    member_id: str
+    version: int
+    effective_from: date
+    effective_to: date | None
+    goals: list[GoalIn]
+    member_participated: bool
+    member_signed_on: date | None
+    case_manager_signed_on: date | None
+    licensed_professional_signed_on: date | None
+    licensed_professional_id: str | None
+    recorded_by: str
+    recorded_at: datetime
+    rule_id: Literal["TCM-10"] = "TCM-10"
+
+    @classmethod
+    def of(cls, stored: StoredServicePlan) -> StoredServicePlanOut:
+        p = stored.plan
+        return cls(
+            plan_id=p.plan_id,
+            member_id=stored.member_id,
+            version=stored.version,
+            effective_from=stored.effective.start,
+            effective_to=stored.effective.end,
+            goals=[GoalIn(goal=g.goal, objectives=list(g.objectives)) for g in p.goals],
+            member_participated=p.member_participated,
+            member_signed_on=p.member_signed_on,
+            case_manager_signed_on=p.case_manager_signed_on,
+            licensed_professional_signed_on=p.licensed_professional_signed_on,
+            licensed_professional_id=p.licensed_professional_id,
+            recorded_by=stored.recorded_by,
+            recorded_at=stored.recorded_at,
+        )
+
+
+class RecordedServicePlanOut(StoredServicePlanOut):
+    created: bool  # False: the same plan was already stored as its newest version; nothing written
+    development_compensable: bool
 
 
 class MissedAppointmentIn(Strict):
@@ -439,6 +498,64 @@ def post_service_plan_check(
         development_compensable=result.development_compensable,
         rule_id=result.rule_id,
     )
+
+
+@router.post("/members/{member_id}/service-plans", response_model=RecordedServicePlanOut, status_code=201)
+def post_service_plan(
+    member_id: MemberId,
+    body: ServicePlanRecordIn,
+    request: Request,
+    response: Response,
+    principal: Annotated[Principal, Depends(requires(Permission.CASE_MANAGE, member_param="member_id"))],
+) -> RecordedServicePlanOut:
+    """TCM-10: store a complete plan (422 naming what is missing, nothing stored). The same plan again
+    answers 200 with the stored version; a revised plan is stored as the next version (201)."""
+    deps = get_deps(request)
+    uow = care_uow(deps)
+    recorded = record_service_plan(
+        uow, principal.user, body.to_domain(), member_id=member_id, effective=body.effective(),
+        scopes=deps.scopes(uow), now=deps.clock(),
+    )  # fmt: skip
+    if not recorded.created:
+        response.status_code = 200
+    return RecordedServicePlanOut(
+        **StoredServicePlanOut.of(recorded.stored).model_dump(),
+        created=recorded.created,
+        development_compensable=recorded.validation.development_compensable,
+    )
+
+
+@router.get("/members/{member_id}/service-plans", response_model=list[StoredServicePlanOut])
+def get_service_plans(
+    member_id: MemberId,
+    request: Request,
+    principal: Annotated[Principal, Depends(requires(Permission.CASE_READ, member_param="member_id"))],
+) -> list[StoredServicePlanOut]:
+    """TCM-10: the newest version of each of the member's stored plans, by effective date."""
+    deps = get_deps(request)
+    uow = care_uow(deps)
+    plans = service_plans_of(
+        uow, principal.user, member_id=member_id, scopes=deps.scopes(uow), now=deps.clock()
+    )
+    return [StoredServicePlanOut.of(p) for p in plans]
+
+
+@router.get(
+    "/members/{member_id}/service-plans/{plan_id}/versions", response_model=list[StoredServicePlanOut]
+)
+def get_service_plan_versions(
+    member_id: MemberId,
+    plan_id: Annotated[str, PathParam(min_length=1, max_length=64)],
+    request: Request,
+    principal: Annotated[Principal, Depends(requires(Permission.CASE_READ, member_param="member_id"))],
+) -> list[StoredServicePlanOut]:
+    """TCM-10: every version of one plan, oldest first (404 when the member has no such plan)."""
+    deps = get_deps(request)
+    uow = care_uow(deps)
+    versions = service_plan_versions(
+        uow, principal.user, member_id=member_id, plan_id=plan_id, scopes=deps.scopes(uow), now=deps.clock()
+    )
+    return [StoredServicePlanOut.of(v) for v in versions]
 
 
 @router.post("/members/{member_id}/missed-appointments", response_model=TaskOut, status_code=201)
