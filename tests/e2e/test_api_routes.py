@@ -67,6 +67,39 @@ EXPECTED: dict[tuple[str, str], RouteAccess | None] = {
             ("GET", "coordination-tasks"),
         )
     },
+    # Preauthorization and concurrent review (OPM-01/02, IOP-*, MN-*, REG-01/03/04).
+    ("POST", "/members/{member_id}/requests"): RouteAccess(
+        Permission.REQUEST_SUBMIT, member_param="member_id"
+    ),
+    ("POST", "/requests/evaluate"): RouteAccess(Permission.REQUEST_SUBMIT),
+    ("GET", "/requests/{request_id}"): RouteAccess(Permission.AUTHORIZATION_READ),
+    ("POST", "/requests/{request_id}/decision"): RouteAccess(Permission.REQUEST_APPROVE),
+    ("POST", "/requests/{request_id}/appeals"): RouteAccess(Permission.REQUEST_SUBMIT),
+    ("POST", "/appeals/{appeal_id}/decision"): RouteAccess(Permission.REQUEST_REVIEW),
+    ("POST", "/requests/{request_id}/peer-to-peer"): RouteAccess(Permission.REQUEST_REVIEW),
+    ("GET", "/members/{member_id}/authorization-required"): RouteAccess(
+        Permission.AUTHORIZATION_READ, member_param="member_id"
+    ),
+    ("GET", "/authorizations/{authorization_id}"): RouteAccess(Permission.AUTHORIZATION_READ),
+    # Focused outpatient management (OPM-03..08).
+    ("GET", "/opm/flags"): RouteAccess(Permission.OPM_RUN),
+    ("GET", "/opm/cases"): RouteAccess(Permission.OPM_RUN),
+    ("GET", "/opm/members/{member_id}/cases/{case_id}"): RouteAccess(
+        Permission.CASE_READ, member_param="member_id"
+    ),
+    ("GET", "/opm/members/{member_id}/cases/{case_id}/letters/{letter_id}"): RouteAccess(
+        Permission.CASE_READ, member_param="member_id"
+    ),
+    ("POST", "/opm/members/{member_id}/cases/{case_id}/form"): RouteAccess(
+        Permission.REQUEST_SUBMIT, member_param="member_id"
+    ),
+    ("POST", "/opm/members/{member_id}/cases/{case_id}/determination"): RouteAccess(
+        Permission.REQUEST_REVIEW, member_param="member_id"
+    ),
+    # Claim checks, remittance and the provider's utilization view (TCM-01..04, IOP-02/04, MN-04).
+    ("POST", "/claims/checks"): RouteAccess(Permission.CLAIMS_CHECK),
+    ("GET", "/claims/checks/{check_id}/remittance"): RouteAccess(Permission.CLAIMS_CHECK),
+    ("GET", "/providers/{npi}/utilization"): RouteAccess(Permission.AUTHORIZATION_READ),
 }
 
 
