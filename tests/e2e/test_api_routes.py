@@ -47,6 +47,7 @@ EXPECTED: dict[tuple[str, str], RouteAccess | None] = {
             "caseload-assignments",
             "progress-notes",
             "service-plans/check",
+            "service-plans",
             "missed-appointments",
             "monthly-contact-tasks",
             "refusals",
@@ -65,6 +66,8 @@ EXPECTED: dict[tuple[str, str], RouteAccess | None] = {
             ("POST", "transition-eligibility"),
             ("GET", "consents"),
             ("GET", "coordination-tasks"),
+            ("GET", "service-plans"),
+            ("GET", "service-plans/{plan_id}/versions"),
         )
     },
     # Preauthorization and concurrent review (OPM-01/02, IOP-*, MN-*, REG-01/03/04).
@@ -100,6 +103,8 @@ EXPECTED: dict[tuple[str, str], RouteAccess | None] = {
     ("POST", "/claims/checks"): RouteAccess(Permission.CLAIMS_CHECK),
     ("GET", "/claims/checks/{check_id}/remittance"): RouteAccess(Permission.CLAIMS_CHECK),
     ("GET", "/providers/{npi}/utilization"): RouteAccess(Permission.AUTHORIZATION_READ),
+    # Documentation audit (MN-05 over TCM-09/TCM-10); scope checked per session inside the route.
+    ("POST", "/claims/documentation-audits"): RouteAccess(Permission.MEMBER_READ),
 }
 
 

@@ -598,8 +598,10 @@ def run_documentation_audit(
     now: datetime,
     reason: str,
     source: str = "claims",
+    as_of: date | None = None,
 ) -> DocumentationAudit:
-    """The audit as of ``now``, with one audit-trail event for the member data it read (counts only).
+    """The audit as of ``as_of`` (default: ``now``'s date), with one audit-trail event for the member
+    data it read (counts only).
     ``plans`` None: the service plans stored for the billed sessions' members (``bhum cm plan``,
     ``POST /members/{id}/service-plans``) are used."""
     with uow_factory() as uow:
@@ -609,7 +611,7 @@ def run_documentation_audit(
             ids = [m for m in pc.unique(members.column("member_id")).to_pylist() if m is not None]
             plans, plans_source = stored_plans(uow, ids), "store"
         audit = audit_documentation(
-            billed, notes, plans, parameters=parameters, as_of=now.date(), source=source
+            billed, notes, plans, parameters=parameters, as_of=as_of or now.date(), source=source
         )
         record_access(
             uow,

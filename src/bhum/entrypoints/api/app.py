@@ -14,6 +14,7 @@ from bhum.entrypoints.api.routes import (
     claims,
     consent,
     coordination,
+    documentation_audit,
     members,
     opm,
     requests,
@@ -44,6 +45,7 @@ def create_app(deps: ApiDependencies) -> FastAPI:
         coordination,
         opm,
         claims,
+        documentation_audit,
         utilization,
     ):
         # Added route by route rather than with include_router: the routers carry their own prefix,
