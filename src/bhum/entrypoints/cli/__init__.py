@@ -6,7 +6,21 @@ from __future__ import annotations
 import typer
 
 from bhum.bootstrap import bootstrap
-from bhum.entrypoints.cli import audit_docs, auth, claims, clocks, cm, db, demo, opm, packs, synth, um, users
+from bhum.entrypoints.cli import (
+    audit_docs,
+    auth,
+    claims,
+    clocks,
+    cm,
+    db,
+    demo,
+    opm,
+    packs,
+    serve,
+    synth,
+    um,
+    users,
+)
 
 app = typer.Typer(
     name="bhum",
@@ -34,6 +48,7 @@ app.add_typer(auth.app, name="auth")
 app.add_typer(clocks.app, name="clocks")
 app.command("synth")(synth.synth)
 app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)
 app.command("docs-audit")(audit_docs.audit_docs)
 
 
