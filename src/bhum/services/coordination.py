@@ -30,11 +30,12 @@ from bhum.domain.letters import (
     StaffContact,
     idempotency_key,
 )
-from bhum.domain.members import Member
+from bhum.domain.members import Member, coverage_on, plan_contact
 from bhum.services.access import ScopeResolver, authorize_member_access
 from bhum.services.audit import record_access
 from bhum.services.care_records import CareUnitOfWork, CoordinationTask
 from bhum.services.consent import disclose
+from bhum.services.unit_of_work import UnitOfWork
 
 __all__ = [
     "LetterWriter",
@@ -42,6 +43,7 @@ __all__ = [
     "WrittenLetter",
     "list_coordination_tasks",
     "notify_pcp",
+    "plan_contact_for_member",
     "raise_coordination_tasks",
     "send_outreach_letter",
     "send_pcp_letter",
@@ -172,6 +174,21 @@ def list_coordination_tasks(
     return tasks
 
 
+def plan_contact_for_member(uow: UnitOfWork, member_id: str, on: date) -> PlanContact:
+    """The letterhead of the plan covering the member on ``on`` (its name, phone, TTY, address and
+    website from the population ``plans`` file). Call inside an open unit of work. InputError when the
+    member has no coverage that day or the plan has no contact details."""
+    span = coverage_on(uow.coverage.for_member(member_id), on)
+    if span is None:
+        raise InputError(
+            f"the member has no plan coverage on {on.isoformat()}", field="plan_id", record=member_id
+        )
+    plan = uow.plans.get(span.plan_id)
+    if plan is None:
+        raise NotFound(f"plan {span.plan_id} does not exist")
+    return plan_contact(plan)
+
+
 def _member_name(member: Member) -> str:
     return f"{member.first_name} {member.last_name}".strip()
 
@@ -209,7 +226,6 @@ def send_pcp_letter(
     *,
     member_id: str,
     task_id: str,
-    plan: PlanContact,
     pcp: Recipient,
     coordinator: StaffContact,
     write: LetterWriter,
@@ -217,8 +233,12 @@ def send_pcp_letter(
     tz: ZoneInfo,
     scopes: ScopeResolver | None = None,
     record_kind: RecordKind = RecordKind.GENERAL,
+    plan: PlanContact | None = None,
 ) -> SentLetter:
     """COC-01/02: the PCP notification letter for a coordination task, sent once.
+
+    The letterhead is the member's plan on the letter date (``plan_contact_for_member``); ``plan``
+    overrides it (kept for callers that still pass the plan's contact themselves).
 
     The letter id is the idempotency key of (task, trigger, PCP): a second call returns the stored
     letter without disclosing again. Otherwise the disclosure goes through the consent gate
@@ -251,6 +271,9 @@ def send_pcp_letter(
         existing = uow.letters.get_by_idempotency_key(key)
     if existing is not None:
         return SentLetter(existing, False)
+    if plan is None:
+        with uow:
+            plan = plan_contact_for_member(uow, member_id, now.astimezone(tz).date())
     if task.spec.pcp_npi is None:
         # A PCP referral answered to the referring provider, or a member without a PCP on file.
         task = replace(task, spec=replace(task.spec, pcp_npi=pcp.npi))
@@ -295,15 +318,16 @@ def send_outreach_letter(
     member_id: str,
     task_id: str,
     missed_on: date,
-    plan: PlanContact,
     case_manager: StaffContact,
     write: LetterWriter,
     scopes: ScopeResolver,
     now: datetime,
     tz: ZoneInfo,
+    plan: PlanContact | None = None,
 ) -> SentLetter:
     """TCM-07: the letter to the member after a missed appointment, once per outreach task. It goes
-    to the member themself, so no consent is needed; the member's address comes from the store."""
+    to the member themself, so no consent is needed; the member's address comes from the store, the
+    letterhead from the member's plan on the letter date (``plan`` overrides it)."""
     if now.tzinfo is None:
         raise InputError("the time must carry its time zone", field="now")
     with uow:
@@ -321,6 +345,9 @@ def send_outreach_letter(
         existing = uow.letters.get_by_idempotency_key(key)
     if existing is not None:
         return SentLetter(existing, False)
+    if plan is None:
+        with uow:
+            plan = plan_contact_for_member(uow, member_id, now.astimezone(tz).date())
     address = member.address
     if not address.line or not address.city or not address.state or not address.zip_code:
         raise InputError("the member has no complete mailing address", field="address", record=member_id)

@@ -10,6 +10,7 @@ Rows are upserted by natural key, so loading the same files twice leaves the sam
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from bhum.domain.members import (
     LineOfBusiness,
     Member,
     Plan,
+    PlanContactInfo,
     ResidenceSetting,
     ResidenceSpan,
     Sex,
@@ -245,6 +247,34 @@ def _span(row: _Row, start_field: str, end_field: str) -> DateSpan:
     return DateSpan(start, end)
 
 
+_STATE = re.compile(r"^[A-Z]{2}$")
+_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
+
+
+def _plan_contact(row: _Row) -> PlanContactInfo:
+    """The optional letterhead columns of a plans row (letters need phone and mailing address)."""
+    state = row.optional_text("contact_state")
+    if state is not None and not _STATE.match(state):
+        raise row.error(f"{state!r} is not a two-letter state", "contact_state")
+    zip_code = row.optional_text("contact_zip")
+    if zip_code is not None and not _ZIP.match(zip_code):
+        raise row.error(f"{zip_code!r} is not a ZIP code (12345 or 12345-6789)", "contact_zip")
+    for field in ("contact_phone", "contact_tty"):
+        value = row.optional_text(field)
+        if value is not None and len(value) > 32:
+            raise row.error("is longer than 32 characters", field)
+    return PlanContactInfo(
+        phone=row.optional_text("contact_phone"),
+        tty=row.optional_text("contact_tty"),
+        address_line_1=row.optional_text("contact_address_line_1"),
+        address_line_2=row.optional_text("contact_address_line_2"),
+        city=row.optional_text("contact_city"),
+        state=state,
+        zip_code=zip_code,
+        website=row.optional_text("website"),
+    )
+
+
 def read_population(directory: Path) -> Population:
     """Read and validate every population file; nothing touches the store."""
     directory = Path(directory)
@@ -266,6 +296,7 @@ def read_population(directory: Path) -> Population:
             bh_benefit=row.flag("bh_benefit"),
             opm_care_management=row.flag("opm_care_management"),
             time_zone=time_zone,
+            contact=_plan_contact(row),
         )
         plans[plan.plan_id] = plan
 

@@ -221,6 +221,38 @@ def scale_for(members: int) -> int:
     return max(1, math.ceil(members / 4000))
 
 
+# A mailing city per plan state (synthetic letterheads; no member data).
+_PLAN_MAIL_CITY = {
+    "IL": ("Springfield", "62701"),
+    "CO": ("Denver", "80202"),
+    "NY": ("Albany", "12207"),
+    "CA": ("Sacramento", "95814"),
+}
+
+
+def _plan_contacts() -> dict[str, list[str | None]]:
+    """Letterhead contact columns of the plans file, fixed per plan (no random draws, so the rest of
+    the population is unchanged): 555-01xx numbers are reserved for fiction, .example domains too."""
+    columns: dict[str, list[str | None]] = {
+        name: []
+        for name in (
+            "contact_phone", "contact_tty", "contact_address_line_1", "contact_address_line_2",
+            "contact_city", "contact_state", "contact_zip", "website",
+        )
+    }  # fmt: skip
+    for index, plan in enumerate(PLAN_SPECS, start=1):
+        city, zip_code = _PLAN_MAIL_CITY.get(plan.state, ("Capital City", "00000"))
+        columns["contact_phone"].append(f"1-800-555-01{index:02d}")
+        columns["contact_tty"].append("711")
+        columns["contact_address_line_1"].append(f"PO Box {1000 + 100 * index}")
+        columns["contact_address_line_2"].append("Attn: Behavioral Health" if index % 2 else None)
+        columns["contact_city"].append(city)
+        columns["contact_state"].append(plan.state)
+        columns["contact_zip"].append(zip_code)
+        columns["website"].append("".join(ch for ch in plan.payer.lower() if ch.isalnum()) + ".example")
+    return columns
+
+
 def build_network(seed: int, members: int, year: int, vocab: Vocab) -> Network:
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0xBEEF]))
     scale = scale_for(members)
@@ -234,6 +266,7 @@ def build_network(seed: int, members: int, year: int, vocab: Vocab) -> Network:
             "bh_benefit": [p.bh_benefit for p in PLAN_SPECS],
             "opm_care_management": [p.opm_care_management for p in PLAN_SPECS],
             "time_zone": [p.time_zone for p in PLAN_SPECS],
+            **_plan_contacts(),
         },
         schema=PLANS.arrow_schema,
     )

@@ -149,6 +149,38 @@ PLANS = Table(
         C("bh_benefit", "bool", False, "BH benefit is provided through the plan (OPM-08).", "true"),
         C("opm_care_management", "bool", False, "Outpatient BH care management applies (OPM-08).", "true"),
         C("time_zone", "string", False, "IANA time zone the plan's clocks run in.", "America/Chicago"),
+        C(
+            "contact_phone",
+            "string",
+            True,
+            "Member and provider services phone printed on letters (needed to send letters).",
+            "1-800-555-0102",
+        ),
+        C("contact_tty", "string", True, "TTY number on letters (blank: the 711 relay).", "711"),
+        C(
+            "contact_address_line_1",
+            "string",
+            True,
+            "Plan mailing address, first line (needed to send letters).",
+            "PO Box 1200",
+        ),
+        C(
+            "contact_address_line_2",
+            "string",
+            True,
+            "Mailing address, second line.",
+            "Attn: Behavioral Health",
+        ),
+        C("contact_city", "string", True, "Mailing address city (needed to send letters).", "Springfield"),
+        C(
+            "contact_state",
+            "string",
+            True,
+            "Mailing address two-letter state (needed to send letters).",
+            "IL",
+        ),
+        C("contact_zip", "string", True, "Mailing address ZIP code (needed to send letters).", "62701"),
+        C("website", "string", True, "Plan website printed on letters.", "prairiehealth.example"),
     ),
 )
 

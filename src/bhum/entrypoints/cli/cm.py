@@ -380,7 +380,10 @@ def coordinate(
     events_file: Path,
     as_user: AsUser,
     letter: Annotated[
-        Path | None, typer.Option(help="JSON with plan, pcp and coordinator: also send the PCP letters")
+        Path | None,
+        typer.Option(
+            help="JSON with pcp and coordinator: also send the PCP letters (letterhead: the member's plan)"
+        ),
     ] = None,
 ) -> None:
     """COC-01/02: coordination tasks from a JSON events file, and with --letter the PCP letters
@@ -404,7 +407,8 @@ def coordinate(
                 continue
             uow = _uow(deps)
             sent = send_pcp_letter(
-                uow, user, member_id=member_id, task_id=task.task_id, plan=details.plan.to_domain(),
+                uow, user, member_id=member_id, task_id=task.task_id,
+                plan=details.plan.to_domain() if details.plan is not None else None,
                 pcp=Recipient(
                     RecipientKind.PROVIDER, details.pcp.name, tuple(details.pcp.address_lines),
                     details.pcp.npi,

@@ -204,9 +204,13 @@ class ContactIn(Strict):
 
 
 class PcpLetterIn(Strict):
-    """Who the letter is from, to, and whom the PCP calls (the store keeps no addresses)."""
+    """Whom the letter goes to and whom the PCP calls (the store keeps no PCP addresses). The
+    letterhead is the member's plan from the store (the population ``plans`` contact columns);
+    ``plan`` still overrides it for older callers."""
 
-    plan: PlanContactIn
+    plan: PlanContactIn | None = Field(
+        default=None, description="Deprecated: the plan's contact comes from the plans file"
+    )
     pcp: PcpIn
     coordinator: ContactIn
     record_kind: RecordKind = RecordKind.GENERAL
@@ -272,7 +276,7 @@ def post_pcp_letter(
             principal.user,
             member_id=member_id,
             task_id=task_id,
-            plan=body.plan.to_domain(),
+            plan=body.plan.to_domain() if body.plan is not None else None,
             pcp=Recipient(RecipientKind.PROVIDER, body.pcp.name, tuple(body.pcp.address_lines), body.pcp.npi),
             coordinator=StaffContact(
                 body.coordinator.name, body.coordinator.phone, body.coordinator.credential
