@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Protocol
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from bhum.domain.access import AuditAction
 from bhum.domain.authorization import AuthorizationStatus
@@ -334,20 +335,26 @@ def store_has_population(uow: UnitOfWork) -> bool:
 # -- the use case ---------------------------------------------------------------------------------
 
 
+def _total(decisions: pa.Table, column: str) -> float:
+    total = pc.sum(decisions.column(column)).as_py() if decisions.num_rows else None
+    return float(total or 0.0)
+
+
 def summarize(decisions: pa.Table, rejected: Sequence[RejectedLine], reference: str) -> CheckSummary:
-    statuses = decisions.column("status").to_pylist() if decisions.num_rows else []
-    billed = decisions.column("billed_units").to_pylist() if decisions.num_rows else []
-    paid_units = decisions.column("paid_units").to_pylist() if decisions.num_rows else []
-    paid_amount = decisions.column("paid_amount").to_pylist() if decisions.num_rows else []
+    """Counts and totals, column-wise (no loop over the lines)."""
+    counts: dict[str, int] = {}
+    if decisions.num_rows:
+        for entry in pc.value_counts(decisions.column("status")).to_pylist():
+            counts[str(entry["values"])] = int(entry["counts"])
     return CheckSummary(
         lines=decisions.num_rows,
-        paid=statuses.count("paid"),
-        partial=statuses.count("partial"),
-        denied=statuses.count("denied"),
+        paid=counts.get("paid", 0),
+        partial=counts.get("partial", 0),
+        denied=counts.get("denied", 0),
         rejected=len(rejected),
-        billed_units=float(sum(billed)),
-        paid_units=float(sum(paid_units)),
-        paid_amount=round(float(sum(paid_amount)), 2),
+        billed_units=_total(decisions, "billed_units"),
+        paid_units=_total(decisions, "paid_units"),
+        paid_amount=round(_total(decisions, "paid_amount"), 2),
         reference=reference,
     )
 

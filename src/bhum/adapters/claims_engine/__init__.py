@@ -2,7 +2,7 @@
 
 Public API::
 
-    read_claims(paths) -> ClaimBatch                    # CSV / Parquet / JSON lines / X12 837P-837I
+    read_claims(paths, columns=None) -> ClaimBatch      # CSV / Parquet / JSON lines / X12 837P-837I
     population_reference(directory) -> ReferenceTables  # reference data without a server
     DuckDbClaimsEngine(threads=None).check(batch, reference, parameters) -> decisions (pa.Table)
     write_decisions(decisions, rejected, out_dir, run=..., envelope=...) -> dict of written files
@@ -10,10 +10,11 @@ Public API::
 
 from bhum.adapters.claims_engine.engine import DECISION_COLUMNS, DuckDbClaimsEngine
 from bhum.adapters.claims_engine.population import population_reference
-from bhum.adapters.claims_engine.readers import BATCH_SCHEMA, read_claims
+from bhum.adapters.claims_engine.readers import BATCH_SCHEMA, CHECK_COLUMNS, read_claims
 
 __all__ = [
     "BATCH_SCHEMA",
+    "CHECK_COLUMNS",
     "DECISION_COLUMNS",
     "DuckDbClaimsEngine",
     "population_reference",

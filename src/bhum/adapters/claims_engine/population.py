@@ -1,4 +1,3 @@
-
 """Reference data from a population directory (the files ``bhum synth`` writes), for checks without a
 server: members and birth dates, coverage spans with the plan's BH-benefit flag, residence spans,
 billing NPIs with their organization's contract type, staff credentials and testing notices.

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from bhum.adapters.x12 import MEDICAL_CLAIM_SCHEMA, read_837
+from bhum.adapters.x12.claim_schema import MODIFIER_COLUMNS
 from bhum.services.claims import ClaimBatch, RejectedLine
 
 X12_SUFFIXES = {".837", ".837p", ".837i", ".x12", ".edi"}
@@ -52,6 +55,25 @@ _SQL_TYPES = {
     pa.float64(): "DOUBLE",
 }
 _TIME_COLUMNS = ("service_start_time", "service_stop_time")
+# The columns the claim checks and their decisions read (bhum.adapters.claims_engine.engine).
+CHECK_COLUMNS = frozenset(
+    {
+        *REQUIRED,
+        "claim_line_end_date",
+        "hcpcs_code",
+        *MODIFIER_COLUMNS,
+        "revenue_center_code",
+        "rendering_npi",
+        "rendering_staff_id",
+        "allowed_amount",
+        "service_start_time",
+        "service_stop_time",
+        "face_to_face_minutes",
+        "travel_minutes",
+        "activity_code",
+        "service_unit_basis",
+    }
+)
 
 
 def _quote(name: str) -> str:
@@ -62,84 +84,137 @@ def _text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _validate(table: pa.Table, source: str, first_order: int) -> tuple[pa.Table, list[RejectedLine]]:
-    """Cast ``table`` (any column types, plus ``source_line``) to BATCH_SCHEMA; lines that fail go aside."""
+def _is_text(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _validate(
+    table: pa.Table, source: str, first_order: int, *, typed: bool = False
+) -> tuple[pa.Table, list[RejectedLine]]:
+    """Type ``table`` (any column types, plus ``source_line``) as BATCH_SCHEMA; lines that fail go aside.
+
+    One typed pass: a column already of its contract type is taken as is, a number of another width is
+    cast by Arrow, text is parsed by DuckDB. Text from a text format (CSV, JSON lines, X12) is trimmed and
+    empty text is missing; text of a ``typed`` source (Parquet) is taken as written, though an empty or
+    blank required field is still missing. Only the domain checks run on every line, in one query that
+    returns the failing lines."""
     present = {f.name: f.type for f in table.schema}
     missing = [c for c in REQUIRED if c not in present]
     if missing:
         return BATCH_SCHEMA.empty_table(), [
             RejectedLine(source, None, missing[0], f"the file has no {missing[0]!r} column")
         ]
-    selects: list[str] = []
-    checks: list[str] = []
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {}
+    parse: dict[str, str] = {}  # column -> DuckDB expression that types it
+    checks: list[tuple[str, str, str]] = []  # (condition, field, message SQL), in reporting order
+    text_columns: list[str] = []
     for target in BATCH_SCHEMA:
         name = target.name
         if name in ("line_order", "source", "source_line"):
             continue
         sql_type = _SQL_TYPES[target.type]
         if name not in present:
-            selects.append(f"NULL::{sql_type} AS {_quote(name)}")
+            columns[name] = pa.nulls(table.num_rows, target.type)
             continue
         col = _quote(name)
-        is_text = pa.types.is_string(present[name]) or pa.types.is_large_string(present[name])
+        is_text = _is_text(present[name])
         raw = f"nullif(trim({col}), '')" if is_text else col
-        selects.append(f"TRY_CAST({raw} AS {sql_type}) AS {col}")
-        field = _text(name)
+        if present[name] == target.type and not is_text:
+            columns[name] = table.column(name)
+        elif is_text and sql_type == "VARCHAR":
+            if typed:
+                columns[name] = table.column(name)
+            else:
+                text_columns.append(name)
+        else:
+            try:
+                if is_text:
+                    raise pa.ArrowInvalid("text is parsed by DuckDB")
+                columns[name] = table.column(name).cast(target.type, safe=True)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                parse[name] = f"TRY_CAST({raw} AS {sql_type})"
+                kind = {"DATE": "date (YYYY-MM-DD)", "INTEGER": "whole number", "DOUBLE": "number"}.get(
+                    sql_type, sql_type.lower()
+                )
+                checks.append(
+                    (
+                        f"{raw} IS NOT NULL AND TRY_CAST({raw} AS {sql_type}) IS NULL",
+                        name,
+                        f"{_text(repr_prefix(kind))} || {raw}::VARCHAR",
+                    )
+                )
         if name in REQUIRED:
-            checks.append(f"CASE WHEN {raw} IS NULL THEN {{'field': {field}, 'message': 'is missing'}} END")
-        if sql_type != "VARCHAR":
-            kind = {"DATE": "date (YYYY-MM-DD)", "INTEGER": "whole number", "DOUBLE": "number"}.get(
-                sql_type, sql_type.lower()
-            )
-            checks.append(
-                f"CASE WHEN {raw} IS NOT NULL AND TRY_CAST({raw} AS {sql_type}) IS NULL THEN "
-                f"{{'field': {field}, 'message': {_text(repr_prefix(kind))} || {raw}::VARCHAR}} END"
-            )
+            checks.insert(len(checks) - (1 if name in parse else 0), (f"{raw} IS NULL", name, "'is missing'"))
         if name in _TIME_COLUMNS:
             checks.append(
-                f"CASE WHEN {raw} IS NOT NULL AND NOT regexp_full_match({raw}::VARCHAR, '([01][0-9]|2[0-3]):[0-5][0-9]')"
-                f" THEN {{'field': {field}, 'message': 'is not a time HH:MM: ' || {raw}::VARCHAR}} END"
+                (
+                    f"{raw} IS NOT NULL AND NOT regexp_full_match({raw}::VARCHAR, '([01][0-9]|2[0-3]):[0-5][0-9]')",
+                    name,
+                    f"'is not a time HH:MM: ' || {raw}::VARCHAR",
+                )
             )
         if name == "service_unit_quantity":
             checks.append(
-                f"CASE WHEN TRY_CAST({raw} AS DOUBLE) < 0 THEN {{'field': {field}, "
-                f"'message': 'units cannot be negative: ' || {raw}::VARCHAR}} END"
+                (f"TRY_CAST({raw} AS DOUBLE) < 0", name, f"'units cannot be negative: ' || {raw}::VARCHAR")
             )
     if "claim_line_end_date" in present:
         checks.append(
-            "CASE WHEN TRY_CAST(claim_line_end_date AS DATE) < TRY_CAST(claim_line_start_date AS DATE) THEN "
-            "{'field': 'claim_line_end_date', 'message': 'ends before claim_line_start_date'} END"
+            (
+                "TRY_CAST(claim_line_end_date AS DATE) < TRY_CAST(claim_line_start_date AS DATE)",
+                "claim_line_end_date",
+                "'ends before claim_line_start_date'",
+            )
         )
     con = duckdb.connect()
     try:
         con.register("raw_in", table)
-        con.execute(
-            f"""
-            CREATE TEMP TABLE checked AS
-            SELECT source_line, {", ".join(selects)},
-                   list_filter([{", ".join(checks)}], lambda x: x IS NOT NULL) AS problems
-            FROM raw_in
-            """
-        )
+        for name in text_columns:
+            parse[name] = f"nullif(trim({_quote(name)}), '')"
+        if parse:
+            # A single-table projection keeps the batch order (preserve_insertion_order).
+            parsed = con.sql(
+                "SELECT "
+                + ", ".join(f"{expr} AS {_quote(name)}" for name, expr in parse.items())
+                + " FROM raw_in"
+            ).fetch_arrow_table()
+            for name in parse:
+                columns[name] = parsed.column(name)
+        field = "CASE " + " ".join(f"WHEN {c} THEN {_text(f)}" for c, f, _ in checks) + " END"
+        message = "CASE " + " ".join(f"WHEN {c} THEN {m}" for c, _, m in checks) + " END"
+        where = " OR ".join(f"coalesce({c}, false)" for c, _, _ in checks) or "false"
         bad = con.sql(
-            "SELECT source_line, problems[1].field, problems[1].message, claim_id FROM checked "
-            "WHERE len(problems) > 0 ORDER BY source_line"
+            f"SELECT source_line, {field}, {message}, claim_id::VARCHAR FROM raw_in WHERE {where} ORDER BY source_line"
         ).fetchall()
-        good = con.sql(
-            f"""
-            SELECT ({first_order} + row_number() OVER (ORDER BY source_line) - 1)::BIGINT AS line_order,
-                   {_text(source)} AS source, source_line::BIGINT AS source_line,
-                   * EXCLUDE (source_line, problems)
-            FROM checked WHERE len(problems) = 0 ORDER BY source_line
-            """
-        ).fetch_arrow_table()
     finally:
         con.close()
     rejected = [
         RejectedLine(source, int(line), str(field), f"{field} {message}", claim_id)
         for line, field, message, claim_id in bad
     ]
-    return good.select(BATCH_SCHEMA.names).cast(BATCH_SCHEMA), rejected
+    arrays = [columns[name] for name in BATCH_SCHEMA.names[3:]]
+    lines = table.column("source_line")
+    good = pa.Table.from_arrays(
+        [pa.nulls(table.num_rows, pa.int64()), pa.nulls(table.num_rows, pa.string()), lines, *arrays],
+        schema=BATCH_SCHEMA,
+    )
+    if bad:
+        bad_lines = pa.array([line for line, _, _, _ in bad], pa.int64())
+        good = good.filter(pc.invert(pc.is_in(lines, value_set=bad_lines)))
+    if (
+        good.num_rows > 1
+        and not pc.all(
+            pc.greater(
+                good.column("source_line").slice(1), good.column("source_line").slice(0, good.num_rows - 1)
+            )
+        ).as_py()
+    ):
+        good = good.take(pc.sort_indices(good.column("source_line")))
+    order = pa.array(np.arange(first_order, first_order + good.num_rows, dtype=np.int64))
+    good = good.set_column(0, "line_order", order)
+    good = good.set_column(
+        1, "source", pa.array([source], pa.string()).take(np.zeros(good.num_rows, np.int64))
+    )
+    return good, rejected
 
 
 def repr_prefix(kind: str) -> str:
@@ -148,7 +223,7 @@ def repr_prefix(kind: str) -> str:
 
 def _with_lines(table: pa.Table, first_line: int) -> pa.Table:
     return table.append_column(
-        "source_line", pa.array(range(first_line, first_line + table.num_rows), pa.int64())
+        "source_line", pa.array(np.arange(first_line, first_line + table.num_rows, dtype=np.int64))
     )
 
 
@@ -176,16 +251,10 @@ def _read_csv(path: Path) -> tuple[pa.Table, list[RejectedLine]]:
         ),
         parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
     )
-    skipped = sorted(r.line for r in bad if r.line is not None)
-    lines = []
-    number, k = 2, 0
-    for _ in range(table.num_rows):
-        while k < len(skipped) and skipped[k] == number:
-            number += 1
-            k += 1
-        lines.append(number)
-        number += 1
-    return table.append_column("source_line", pa.array(lines, pa.int64())), bad
+    skipped = np.array(sorted(r.line for r in bad if r.line is not None), dtype=np.int64)
+    numbers = np.arange(2, 2 + table.num_rows + len(skipped), dtype=np.int64)
+    lines = numbers[~np.isin(numbers, skipped)][: table.num_rows]
+    return table.append_column("source_line", pa.array(lines)), bad
 
 
 def _read_jsonl(path: Path) -> tuple[pa.Table, list[RejectedLine]]:
@@ -222,8 +291,12 @@ def is_x12(path: Path) -> bool:
         return handle.read(3) == b"ISA"
 
 
-def read_claims(paths: Sequence[Path]) -> ClaimBatch:
-    """All lines of all files, in order; every problem becomes a RejectedLine."""
+def read_claims(paths: Sequence[Path], *, columns: Collection[str] | None = None) -> ClaimBatch:
+    """All lines of all files, in order; every problem becomes a RejectedLine.
+
+    ``columns`` (e.g. ``CHECK_COLUMNS``) reads only those contract columns (and the required ones); the
+    others are left empty in the batch. The checks read nothing else, so a check-only run skips the rest."""
+    keep = None if columns is None else set(columns) | set(REQUIRED) | {"source_line"}
     tables: list[pa.Table] = []
     rejected: list[RejectedLine] = []
     order = 1
@@ -233,8 +306,15 @@ def read_claims(paths: Sequence[Path]) -> ClaimBatch:
             rejected.append(RejectedLine(source, None, None, "no such file"))
             continue
         suffix = path.suffix.lower()
-        if suffix == ".parquet":
-            raw = _with_lines(pq.read_table(path), 1)
+        typed = suffix == ".parquet"
+        if typed:
+            parquet = pq.ParquetFile(path)
+            names = [
+                n
+                for n in parquet.schema_arrow.names
+                if n in BATCH_SCHEMA.names and (keep is None or n in keep)
+            ]
+            raw = _with_lines(parquet.read(columns=names), 1)
             bad: list[RejectedLine] = []
         elif suffix == ".csv":
             raw, bad = _read_csv(path)
@@ -252,7 +332,9 @@ def read_claims(paths: Sequence[Path]) -> ClaimBatch:
         else:
             rejected.append(RejectedLine(source, None, None, f"unknown claims file type {suffix!r}"))
             continue
-        good, invalid = _validate(raw, source, order)
+        if keep is not None:
+            raw = raw.select([n for n in raw.column_names if n in keep])
+        good, invalid = _validate(raw, source, order, typed=typed)
         order += good.num_rows
         tables.append(good)
         rejected.extend(bad)

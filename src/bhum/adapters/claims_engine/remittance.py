@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from bhum.adapters.x12 import DECISION_SCHEMA, Envelope, Payee, Payer, PaymentRun, Remittance, write_835
@@ -119,12 +120,15 @@ def write_decisions(
     """Write ``decisions.jsonl``, ``decisions.csv``, ``remittance.835`` (as asked) and the rejected lines."""
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
+    # The engine hands decisions over in line order; a single-table COPY keeps that order.
+    order = "" if _in_line_order(decisions) else " ORDER BY line_order"
     con = duckdb.connect()
     try:
+        con.execute("SET preserve_insertion_order = true")
         con.register("d", decisions)
         if "jsonl" in formats:
             path = out / "decisions.jsonl"
-            con.execute(f"COPY (SELECT * FROM d ORDER BY line_order) TO '{_path(path)}' (FORMAT json)")
+            con.execute(f"COPY (SELECT * FROM d{order}) TO '{_path(path)}' (FORMAT json)")
             written["jsonl"] = path
         if "csv" in formats:
             path = out / "decisions.csv"
@@ -132,7 +136,7 @@ def write_decisions(
             con.execute(
                 f"COPY (SELECT {flat}, array_to_string(list_transform(edits, lambda e: e.edit), ';') AS edits, "
                 f"array_to_string(list_transform(flags, lambda f: f.sentence), ' | ') AS flags "
-                f"FROM d ORDER BY line_order) TO '{_path(path)}' (FORMAT csv, HEADER)"
+                f"FROM d{order}) TO '{_path(path)}' (FORMAT csv, HEADER)"
             )
             written["csv"] = path
         if "parquet" in formats:
@@ -161,6 +165,12 @@ def remittance_835(
     run = run or default_run(decisions, created.date())
     envelope = envelope or Envelope(sender_id="BHUMPAYER", receiver_id="BHUMPROVIDERS", created=created)
     return write_835(table, run, envelope)
+
+
+def _in_line_order(decisions: pa.Table) -> bool:
+    order = decisions.column("line_order")
+    n = decisions.num_rows
+    return n < 2 or bool(pc.all(pc.greater_equal(order.slice(1), order.slice(0, n - 1))).as_py())
 
 
 def _path(path: Path) -> str:
