@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import random
 import re
 import socket
@@ -26,6 +27,7 @@ import time
 import uuid
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -60,17 +62,35 @@ def _schema_url(base: str, schema: str) -> str:
     return f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
 
 
-def _serve(url: str, data_dir: str, port: int) -> None:
-    """The child process: the served app over the seeded schema."""
-    import uvicorn
-
+def app_factory() -> Any:
+    """The served app over the seeded schema, for each uvicorn worker (settings come from the
+    environment the parent set)."""
     from bhum.adapters.logging import configure_logging
     from bhum.entrypoints.web import create_web_app
 
     configure_logging(json=True, level="WARNING")  # the redacting processor, as the served app has
-    world = build_world(url, data_dir=Path(data_dir), seed=False)  # same fixed clock as the seeding
-    app = create_web_app(world.deps())
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    world = build_world(  # same fixed clock as the seeding
+        os.environ["BHUM_BENCH_DATABASE_URL"], data_dir=Path(os.environ["BHUM_BENCH_DATA_DIR"]), seed=False
+    )
+    return create_web_app(world.deps())
+
+
+def _serve(url: str, data_dir: str, port: int, workers: int) -> None:
+    """The child process: uvicorn with ``workers`` processes."""
+    import uvicorn
+
+    os.environ["BHUM_BENCH_DATABASE_URL"] = url
+    os.environ["BHUM_BENCH_DATA_DIR"] = data_dir
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    uvicorn.run(
+        "bench_web_load:app_factory",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 async def _sign_in(client: httpx.AsyncClient, username: str) -> None:
@@ -157,6 +177,7 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=1.0, help="mean pause between pages, seconds")
     parser.add_argument("--members", type=int, default=300, help="synthetic members to seed")
     parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     args = parser.parse_args()
     from bhum.adapters.logging import configure_logging
 
@@ -183,11 +204,11 @@ def main() -> int:
 
         port = _free_port()
         server = multiprocessing.get_context("spawn").Process(
-            target=_serve, args=(url, str(data_dir), port), daemon=True
+            target=_serve, args=(url, str(data_dir), port, args.workers)
         )
         server.start()
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while True:
             try:
                 if httpx.get(f"{base}/health", timeout=1).status_code == 200:
@@ -198,12 +219,15 @@ def main() -> int:
                 raise RuntimeError("the server did not start")
             time.sleep(0.2)
 
-        print(f"{args.users} users for {args.seconds:.0f} s, think time ~{args.think:.1f} s, PostgreSQL")
+        print(
+            f"{args.users} users for {args.seconds:.0f} s, think time ~{args.think:.1f} s, "
+            f"{args.workers} server workers, PostgreSQL"
+        )
         stats = asyncio.run(_run(base, args.users, args.seconds, args.think))
     finally:
         if server is not None and server.is_alive():
-            server.terminate()
-            server.join(timeout=10)
+            server.terminate()  # uvicorn's supervisor stops its workers on SIGTERM
+            server.join(timeout=15)
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import SCREENSHOTS, Server
-from tests.web.world import MEMBER_A, MEMBER_B, PASSWORD, PENDED_REQUEST
+from tests.web.world import MEMBER_A, MEMBER_B, OPM_CASE_A, OPM_CASE_B, PASSWORD, PENDED_REQUEST
 
 pytestmark = pytest.mark.browser
 
@@ -114,3 +114,38 @@ def test_reviewer_decides_a_pended_iop_request_and_the_letter_appears(page: Any,
     assert letters.count() > letters_before
     assert any("authorization approval" in text for text in letters.all_inner_texts())
     shot(page, "request-approved")
+
+
+def test_provider_returns_a_clinical_update_request_form_and_the_case_moves_on(
+    page: Any, server: Server
+) -> None:
+    """OPM-04/06: the provider finds the form it owes in the portal, a wrong answer is refused naming
+    the question, the completed form is accepted and the case goes to clinical review."""
+    sign_in(page, server, "prov-own")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Provider portal").click()
+    page.wait_for_url(f"{server.url}/web/portal")
+    assert page.get_by_role("link", name=OPM_CASE_B).count() == 0  # another organization's case
+    shot(page, "provider-portal")
+    page.get_by_role("link", name=OPM_CASE_A).click()
+    page.wait_for_url(f"{server.url}/web/portal/forms/{OPM_CASE_A}")
+    page.get_by_label("Current treatment plan").fill("Weekly CBT; medication management monthly.")
+    page.get_by_label("Goals (one per line)").fill("Return to work 3 days a week\nSleep 7 hours")
+    page.get_by_label("Level of care").select_option("routine_outpatient")
+    page.get_by_label("Sessions per week").fill("30")  # more than the service accepts (21)
+    page.get_by_label("Minutes per session").fill("53")
+    page.get_by_label("Expected end of treatment").fill("2026-06-30")
+    page.get_by_label("Progress", exact=True).select_option("improving")
+    shot(page, "clinical-update-form")
+    page.get_by_label("Current functioning").fill("Working 2 days a week; sleeping better.")
+    page.get_by_role("button", name="Return the form").click()
+    assert "sessions_per_week" in page.get_by_role("alert").inner_text()  # the question is named
+    assert page.get_by_label("Minutes per session").input_value() == "53"  # answers kept
+    page.get_by_label("Sessions per week").fill("1")
+    page.get_by_label("Coordinated", exact=True).check()
+    page.get_by_label("Last contact").fill("2026-02-20")
+    page.get_by_role("button", name="Return the form").click()
+    page.wait_for_url(f"{server.url}/web/portal?done={OPM_CASE_A}")
+    assert OPM_CASE_A in page.get_by_role("status").inner_text()
+    row = page.locator("tr.form-row", has_text=OPM_CASE_A)
+    assert "in review" in row.inner_text()
+    assert row.get_by_role("link").count() == 0  # nothing more to fill in

@@ -23,7 +23,7 @@ from bhum.entrypoints.web import create_web_app
 from bhum.entrypoints.web.security import is_web_path
 from bhum.services.access import issue_token
 from tests.web.conftest import sign_in
-from tests.web.world import MEMBER_A, NPI_A, PENDED_REQUEST, PEOPLE, World
+from tests.web.world import MEMBER_A, NPI_A, OPM_CASE_A, PENDED_REQUEST, PEOPLE, World
 
 EVERYONE = frozenset(PEOPLE)
 PLAN_READERS = frozenset({"intake", "clinical", "physician", "director", "auditor"})
@@ -97,6 +97,16 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("POST", "/members/{member_id}/monthly-contact-tasks"): Probe(
         f"{M}/monthly-contact-tasks", frozenset({"cm-own"}), 201, json={}
     ),
+    ("POST", "/members/{member_id}/service-plans"): Probe(
+        f"{M}/service-plans", frozenset({"cm-own"}), 422, json={}
+    ),
+    ("GET", "/members/{member_id}/service-plans"): Probe(f"{M}/service-plans", CASE_READERS_A),
+    ("GET", "/members/{member_id}/service-plans/{plan_id}/versions"): Probe(
+        f"{M}/service-plans/SP-NONE/versions", CASE_READERS_A, 404
+    ),
+    ("POST", "/claims/documentation-audits"): Probe(
+        "/claims/documentation-audits", MEMBER_READ_ROLE, 422, json={}
+    ),
     ("GET", "/tasks"): Probe("/tasks", CASE_READERS),
     # The route needs case.manage; the service then lets only supervisors escalate (TCM-07/08), and no
     # demo user is a supervisor: everyone is refused.
@@ -158,6 +168,12 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ),
     ("GET", "/web/dashboards"): Probe("/web/dashboards", REPORT_READERS),
     ("GET", "/web/queue"): Probe("/web/queue", REVIEWERS),
+    # The portal is for provider users; a form belongs to one organization (checked by the service).
+    ("GET", "/web/portal"): Probe("/web/portal", PROVIDERS),
+    ("GET", "/web/portal/forms/{case_id}"): Probe(f"/web/portal/forms/{OPM_CASE_A}", frozenset({"prov-own"})),
+    ("POST", "/web/portal/forms/{case_id}"): Probe(
+        f"/web/portal/forms/{OPM_CASE_A}", frozenset({"prov-own"}), 422, form={}
+    ),
     # The page declares authorization.read; the service then checks the request's member is in scope.
     ("GET", "/web/requests/{request_id}"): Probe(f"/web/requests/{PENDED_REQUEST}", MEMBER_A_READERS),
     # Forms without their required fields: allowed callers get 422 and nothing is decided.

@@ -40,6 +40,7 @@ from bhum.services.access import PasswordHasher, create_user
 from bhum.services.auth_records import RequestRecord, RequestStatus
 from bhum.services.auth_requests import parse_submission
 from bhum.services.authorization import Engine, submit_request
+from bhum.services.opm_records import OpmCaseRecord
 from bhum.services.unit_of_work import UnitOfWork
 
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -256,6 +257,35 @@ def _seed_utilization(uow: UnitOfWork, members: list[str]) -> None:
                     ),
                 )
             )
+    opm = getattr(uow, "opm", None)
+    for case_id, member_id, npi in ((OPM_CASE_A, MEMBER_A, NPI_A), (OPM_CASE_B, MEMBER_B, NPI_B)):
+        letter_date = (START - timedelta(days=5)).date()
+        uow.cases.add(
+            Case(
+                case_id=case_id,
+                member_id=member_id,
+                program=CaseProgram.OUTPATIENT_MANAGEMENT,
+                opened_at=START - timedelta(days=5),
+                status=CaseStatus.AWAITING_INFORMATION,
+                provider_npi=npi,
+                rule_ids=("FUH-7",),
+            )
+        )
+        if opm is not None:
+            opm.add_case(
+                OpmCaseRecord(
+                    case_id=case_id,
+                    member_id=member_id,
+                    provider_npi=npi,
+                    plan_id="P1",
+                    cycle="2026-02",
+                    as_of=letter_date,
+                    letter_date=letter_date,
+                    due_on=letter_date + timedelta(days=30),
+                    created_at=START - timedelta(days=5),
+                    flag_rule_ids=("FUH-7",),
+                )
+            )
     uow.cases.add(
         Case(
             case_id="C-TCM-0001",
@@ -313,7 +343,9 @@ def build_world(
 
 
 Factory = Callable[[], UnitOfWork]
-PENDED_REQUEST = "REQ-IOP-PEND-1"  # an IOP request the engine pends to clinical review (IOP-05/IOP-08 open)
+PENDED_REQUEST = "REQ-IOP-PEND-1"
+OPM_CASE_A = "OPM-A-1"  # ORG-A owes its Clinical Update Request Form (OPM-04)
+OPM_CASE_B = "OPM-B-1"  # ORG-B's  # an IOP request the engine pends to clinical review (IOP-05/IOP-08 open)
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "requests"
 
 

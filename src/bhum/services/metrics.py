@@ -16,14 +16,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from bhum.domain.access import AuditAction, Permission, User
+from bhum.domain.access import AuditAction, Permission, Role, User
 from bhum.domain.authorization import DecisionOutcome, Urgency
 from bhum.domain.cases import CaseProgram
-from bhum.domain.errors import InputError
+from bhum.domain.errors import InputError, NotFound, PermissionDenied
 from bhum.domain.values import CPT, HCPCS, REVENUE, Code
 from bhum.services.access import authorize
 from bhum.services.audit import record_access
+from bhum.services.opm_records import OpmCaseState
 from bhum.services.unit_of_work import UnitOfWork
+from bhum.services.utilization import AuthorizationUse, authorization_use
 
 # REG-02 counts partial approvals as approvals (the service was authorized) and administrative
 # denials as denials (the request was not authorized); pended and withdrawn requests have no
@@ -427,3 +429,137 @@ def work_queue(uow: UnitOfWork, viewer: User, *, now: datetime, limit: int = 200
         )  # fmt: skip
         uow.commit()
     return items
+
+
+# --- the provider portal -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FormToReturn:
+    """An outpatient-management case awaiting (or past) the provider's Clinical Update Request Form."""
+
+    case_id: str
+    member_id: str
+    provider_npi: str
+    letter_date: date
+    due_on: date  # OPM-04: 30 days from the letter date
+    state: str
+    flag_rule_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderPortal:
+    organization_id: str
+    authorizations: list[AuthorizationUse]
+    forms: list[FormToReturn]
+    expiring_within_days: int
+
+    def expiring(self, today: date) -> list[AuthorizationUse]:
+        """Active authorizations ending within ``expiring_within_days`` of today (IOP-13 lead time)."""
+        horizon = today.toordinal() + self.expiring_within_days
+        return [
+            a
+            for a in self.authorizations
+            if a.status in {"approved", "partially_approved"}
+            and a.end is not None
+            and today <= a.end
+            and a.end.toordinal() <= horizon
+        ]
+
+
+def _require_provider(viewer: User) -> str:
+    if Role.PROVIDER_USER not in viewer.roles or not viewer.organization_id:
+        raise PermissionDenied("the provider portal is for provider users of an organization")
+    return viewer.organization_id
+
+
+def provider_portal(
+    uow: UnitOfWork, viewer: User, *, now: datetime, today: date, lead_days: int
+) -> ProviderPortal:
+    """A provider user's organization: its authorizations with units used and remaining, pace and
+    continuing-request reminders (MN-04, IOP-13), and the Clinical Update Request Forms it owes
+    (OPM-04). Only the organization's own NPIs are read; each member shown is an audited read."""
+    organization_id = _require_provider(viewer)
+    authorize(viewer, Permission.AUTHORIZATION_READ)
+    with uow:
+        npis = {p.npi for p in uow.providers.for_organization(organization_id)}
+        uses = sorted(
+            (
+                authorization_use(a, today, lead_days)
+                for npi in sorted(npis)
+                for a in uow.authorizations.for_provider(npi)
+            ),
+            key=lambda u: (u.end or date.max, u.authorization_id),
+        )
+        opm = getattr(uow, "opm", None)
+        forms: list[FormToReturn] = []
+        if opm is not None:
+            for state in (OpmCaseState.AWAITING_FORM, OpmCaseState.IN_REVIEW):
+                forms.extend(
+                    FormToReturn(
+                        case_id=c.case_id,
+                        member_id=c.member_id,
+                        provider_npi=c.provider_npi,
+                        letter_date=c.letter_date,
+                        due_on=c.due_on,
+                        state=c.state.value,
+                        flag_rule_ids=c.flag_rule_ids,
+                    )
+                    for c in opm.list_cases(state=state, limit=1000)
+                    if c.provider_npi in npis
+                )
+        forms.sort(key=lambda f: (f.due_on, f.case_id))
+        for member_id in dict.fromkeys([*(u.member_id for u in uses), *(f.member_id for f in forms)]):
+            record_access(
+                uow,
+                viewer,
+                AuditAction.READ,
+                "provider_portal",
+                organization_id,
+                member_id,
+                "provider portal",
+                now,
+            )
+        uow.commit()
+    return ProviderPortal(organization_id, uses, forms, lead_days)
+
+
+def form_to_return(uow: UnitOfWork, viewer: User, case_id: str, *, now: datetime) -> FormToReturn:
+    """One form the viewer's organization owes (PermissionDenied for another organization's case,
+    audited; NotFound for an unknown case)."""
+    organization_id = _require_provider(viewer)
+    with uow:
+        opm = getattr(uow, "opm", None)
+        record = opm.get_case(case_id) if opm is not None else None
+        if record is None:
+            raise NotFound("no such outpatient-management case")
+        provider = uow.providers.get(record.provider_npi)
+        if provider is None or provider.organization_id != organization_id:
+            why = {"why": "case of another provider organization"}
+            reason = "clinical update form"
+            record_access(
+                uow,
+                viewer,
+                AuditAction.REFUSE,
+                "opm_case",
+                case_id,
+                record.member_id,
+                reason,
+                now,
+                detail=why,
+            )
+            uow.commit()
+            raise PermissionDenied("this case belongs to another provider organization")
+        record_access(
+            uow, viewer, AuditAction.READ, "opm_case", case_id, record.member_id, "clinical update form", now
+        )
+        uow.commit()
+        return FormToReturn(
+            case_id=record.case_id,
+            member_id=record.member_id,
+            provider_npi=record.provider_npi,
+            letter_date=record.letter_date,
+            due_on=record.due_on,
+            state=record.state.value,
+            flag_rule_ids=record.flag_rule_ids,
+        )
