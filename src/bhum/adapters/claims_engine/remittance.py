@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from bhum.adapters.x12 import DECISION_SCHEMA, Envelope, Payee, Payer, PaymentRun, Remittance, write_835
 from bhum.services.claims import RejectedLine
@@ -140,8 +141,9 @@ def write_decisions(
             )
             written["csv"] = path
         if "parquet" in formats:
+            # Arrow's own writer: the decisions are already Arrow (DuckDB's COPY converts them first).
             path = out / "decisions.parquet"
-            con.execute(f"COPY (SELECT * FROM d) TO '{_path(path)}' (FORMAT parquet)")
+            pq.write_table(decisions, path, compression="snappy")
             written["parquet"] = path
     finally:
         con.close()
