@@ -10,6 +10,7 @@ from typing import Any, Self
 from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from bhum.adapters.store.repositories import insert_rows, insert_unless_conflict
 from bhum.adapters.store.tables import Base
 from bhum.adapters.store.uow import SqlAlchemyUnitOfWork
 from bhum.services.auth_records import (
@@ -146,8 +147,8 @@ class SqlAuthRecords:
 
     # -- requests
     def add_request(self, record: RequestRecord) -> None:
-        self.session.add(AuthRequestRow(**self._request_values(record)))
-        self.session.flush()
+        # One Core INSERT, at once: the letter jobs written next refer to it.
+        insert_rows(self.session, AuthRequestRow, [self._request_values(record)])
 
     def save_request(self, record: RequestRecord) -> None:
         row = self.session.get(AuthRequestRow, record.request_id)
@@ -265,26 +266,27 @@ class SqlAuthRecords:
 
     # -- letter queue
     def queue_letter(self, job: LetterJob) -> bool:
-        if self.session.get(AuthLetterJobRow, job.letter_id) is not None:
-            return False
-        self.session.add(
-            AuthLetterJobRow(
-                letter_id=job.letter_id,
-                kind=job.kind,
-                recipient_kind=job.recipient_kind,
-                recipient_id=job.recipient_id,
-                member_id=job.member_id,
-                request_id=job.request_id,
-                decision_id=job.decision_id,
-                created_at=job.created_at,
-                status=job.status.value,
-                rendered_at=job.rendered_at,
-                file_path=job.file_path,
-                extra=dict(job.extra),
-            )
+        # One statement: INSERT ... ON CONFLICT (letter_id) DO NOTHING. The letter id is the
+        # idempotency key, so a re-run writes nothing and answers False without a read first.
+        return insert_unless_conflict(
+            self.session,
+            AuthLetterJobRow,
+            {
+                "letter_id": job.letter_id,
+                "kind": job.kind,
+                "recipient_kind": job.recipient_kind,
+                "recipient_id": job.recipient_id,
+                "member_id": job.member_id,
+                "request_id": job.request_id,
+                "decision_id": job.decision_id,
+                "created_at": job.created_at,
+                "status": job.status.value,
+                "rendered_at": job.rendered_at,
+                "file_path": job.file_path,
+                "extra": dict(job.extra),
+            },
+            key=["letter_id"],
         )
-        # No flush: the request row it refers to is already written; the commit writes the job.
-        return True
 
     def save_letter_job(self, job: LetterJob) -> None:
         row = self.session.get(AuthLetterJobRow, job.letter_id)

@@ -5,10 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
+from functools import cache
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Row,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -95,6 +109,77 @@ def upsert_rows(session: Session, model: type[Base], rows: Iterable[dict[str, An
     return total
 
 
+def _table(model: type[Base]) -> Table:
+    return model.__table__  # type: ignore[return-value]
+
+
+def _connection(session: Session) -> Connection:
+    """The session's connection in its transaction. Hot paths run Core statements on it: no ORM
+    unit-of-work bookkeeping per row, and inserts of many rows go out as one executemany."""
+    return session.connection()
+
+
+# Hot-path statements are built once per table and reused: building a statement (coercing every
+# column and clause) costs more than executing its cached compiled form.
+@cache
+def _insert_statement(model: type[Base]) -> Insert:
+    return insert(_table(model))
+
+
+@cache
+def _insert_ignoring_statement(model: type[Base], dialect: str, key: tuple[str, ...]) -> Insert:
+    table = _table(model)
+    statement = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return statement.on_conflict_do_nothing(index_elements=list(key) if key else None)
+
+
+@cache
+def _select_by(
+    model: type[Base], columns: tuple[str, ...], order_by: tuple[str, ...] = (), only: tuple[str, ...] = ()
+) -> Select[Any]:
+    table = _table(model)
+    query = select(*(table.c[name] for name in only)) if only else select(table)
+    query = query.where(*(table.c[name] == bindparam(f"k_{name}") for name in columns))
+    return query.order_by(*(table.c[name] for name in order_by))
+
+
+def _rows(
+    session: Session,
+    model: type[Base],
+    *,
+    order_by: tuple[str, ...],
+    only: tuple[str, ...] = (),
+    **where: Any,
+) -> Sequence[Row[Any]]:
+    """Rows by equality on columns, in order, read with Core (a cached statement)."""
+    query = _select_by(model, tuple(where), order_by, only)
+    return _connection(session).execute(query, {f"k_{k}": v for k, v in where.items()}).all()
+
+
+def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
+    """Plain INSERT of ``rows`` now, in one executemany (nothing is left pending for a later flush,
+    so rows written afterwards may refer to these)."""
+    if rows:
+        _connection(session).execute(_insert_statement(model), list(rows))
+
+
+def insert_unless_conflict(
+    session: Session, model: type[Base], row: dict[str, Any], *, key: Sequence[str] | None = None
+) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING (on ``key``, else on any unique key), in one statement and
+    without a read first; True when the row was written."""
+    dialect = session.get_bind().dialect.name
+    statement = _insert_ignoring_statement(model, dialect, tuple(key or ()))
+    return bool(_connection(session).execute(statement, row).rowcount)
+
+
+def _first(session: Session, model: type[Base], **where: Any) -> Row[Any] | None:
+    """One row by equality on columns (a primary key), read with Core: domain objects are built from
+    it directly, so no ORM instance is made or tracked."""
+    query = _select_by(model, tuple(where))
+    return _connection(session).execute(query, {f"k_{k}": v for k, v in where.items()}).first()
+
+
 def _count(session: Session, model: type[Base]) -> int:
     return session.scalar(select(func.count()).select_from(model)) or 0
 
@@ -110,7 +195,7 @@ def _code(system: str | None, code: str | None, display: str | None) -> Code | N
 # -- population ---------------------------------------------------------------------------------
 
 
-def _plan(row: PlanRow) -> Plan:
+def _plan(row: PlanRow | Row[Any]) -> Plan:
     return Plan(
         plan_id=row.plan_id,
         name=row.name,
@@ -163,7 +248,7 @@ class SqlPlanRepository:
         )
 
     def get(self, plan_id: str) -> Plan | None:
-        row = self.session.get(PlanRow, plan_id)
+        row = _first(self.session, PlanRow, plan_id=plan_id)
         return None if row is None else _plan(row)
 
     def list(self) -> Sequence[Plan]:
@@ -173,18 +258,20 @@ class SqlPlanRepository:
         return _count(self.session, PlanRow)
 
 
-def _coverage(row: CoverageSpanRow) -> CoverageSpan:
+def _coverage(row: CoverageSpanRow | Row[Any]) -> CoverageSpan:
     return CoverageSpan(row.member_id, row.plan_id, _span(row.start_date, row.end_date))
 
 
-def _residence(row: ResidenceSpanRow) -> ResidenceSpan:
+def _residence(row: ResidenceSpanRow | Row[Any]) -> ResidenceSpan:
     return ResidenceSpan(
         row.member_id, ResidenceSetting(row.setting), _span(row.start_date, row.end_date), row.facility_npi
     )
 
 
 def _member(
-    row: MemberRow, residences: tuple[ResidenceSpan, ...] = (), coverage: tuple[CoverageSpan, ...] = ()
+    row: MemberRow | Row[Any],
+    residences: tuple[ResidenceSpan, ...] = (),
+    coverage: tuple[CoverageSpan, ...] = (),
 ) -> Member:
     return Member(
         member_id=row.member_id,
@@ -232,25 +319,11 @@ class SqlMemberRepository:
         return upsert_rows(self.session, MemberRow, (member_row(m) for m in members))
 
     def get(self, member_id: str) -> Member | None:
-        row = self.session.get(MemberRow, member_id)
+        row = _first(self.session, MemberRow, member_id=member_id)
         if row is None:
             return None
-        residences = tuple(
-            _residence(r)
-            for r in self.session.scalars(
-                select(ResidenceSpanRow)
-                .where(ResidenceSpanRow.member_id == member_id)
-                .order_by(ResidenceSpanRow.start_date)
-            )
-        )
-        coverage = tuple(
-            _coverage(c)
-            for c in self.session.scalars(
-                select(CoverageSpanRow)
-                .where(CoverageSpanRow.member_id == member_id)
-                .order_by(CoverageSpanRow.start_date)
-            )
-        )
+        residences = tuple(_residence(r) for r in _residence_rows(self.session, member_id))
+        coverage = tuple(_coverage(c) for c in _coverage_rows(self.session, member_id))
         return _member(row, residences, coverage)
 
     def list(self, *, limit: int = 100, offset: int = 0) -> Sequence[Member]:
@@ -261,6 +334,14 @@ class SqlMemberRepository:
 
     def count(self) -> int:
         return _count(self.session, MemberRow)
+
+
+def _coverage_rows(session: Session, member_id: str) -> Sequence[Row[Any]]:
+    return _rows(session, CoverageSpanRow, order_by=("start_date",), member_id=member_id)
+
+
+def _residence_rows(session: Session, member_id: str) -> Sequence[Row[Any]]:
+    return _rows(session, ResidenceSpanRow, order_by=("start_date",), member_id=member_id)
 
 
 def coverage_key(span: CoverageSpan) -> str:
@@ -288,12 +369,8 @@ class SqlCoverageRepository:
         )
 
     def for_member(self, member_id: str) -> Sequence[CoverageSpan]:
-        rows = self.session.scalars(
-            select(CoverageSpanRow)
-            .where(CoverageSpanRow.member_id == member_id)
-            .order_by(CoverageSpanRow.start_date)
-        )
-        return [_coverage(r) for r in rows]
+        # The "required?" hot path: one indexed Core query (coverage_spans.member_id).
+        return [_coverage(r) for r in _coverage_rows(self.session, member_id)]
 
     def count(self) -> int:
         return _count(self.session, CoverageSpanRow)
@@ -325,12 +402,7 @@ class SqlResidenceRepository:
         )
 
     def for_member(self, member_id: str) -> Sequence[ResidenceSpan]:
-        rows = self.session.scalars(
-            select(ResidenceSpanRow)
-            .where(ResidenceSpanRow.member_id == member_id)
-            .order_by(ResidenceSpanRow.start_date)
-        )
-        return [_residence(r) for r in rows]
+        return [_residence(r) for r in _residence_rows(self.session, member_id)]
 
     def count(self) -> int:
         return _count(self.session, ResidenceSpanRow)
@@ -380,7 +452,7 @@ class SqlOrganizationRepository:
         return _count(self.session, OrganizationRow)
 
 
-def _provider(row: ProviderRow) -> Provider:
+def _provider(row: ProviderRow | Row[Any]) -> Provider:
     return Provider(
         npi=row.npi,
         name=row.name,
@@ -417,7 +489,7 @@ class SqlProviderRepository:
         )
 
     def get(self, npi: str) -> Provider | None:
-        row = self.session.get(ProviderRow, npi)
+        row = _first(self.session, ProviderRow, npi=npi)
         return None if row is None else _provider(row)
 
     def for_organization(self, organization_id: str) -> Sequence[Provider]:
@@ -432,7 +504,7 @@ class SqlProviderRepository:
         return _count(self.session, ProviderRow)
 
 
-def _staff(row: StaffRow) -> Staff:
+def _staff(row: StaffRow | Row[Any]) -> Staff:
     return Staff(
         staff_id=row.staff_id,
         first_name=row.first_name,
@@ -469,7 +541,7 @@ class SqlStaffRepository:
         )
 
     def get(self, staff_id: str) -> Staff | None:
-        row = self.session.get(StaffRow, staff_id)
+        row = _first(self.session, StaffRow, staff_id=staff_id)
         return None if row is None else _staff(row)
 
     def for_organization(self, organization_id: str) -> Sequence[Staff]:
@@ -535,43 +607,55 @@ class SqlServiceRequestRepository:
         self.session = session
 
     def add(self, request: ServiceRequest) -> None:
-        self.session.add(
-            ServiceRequestRow(
-                request_id=request.request_id,
-                member_id=request.member_id,
-                requesting_provider_npi=request.requesting_provider_npi,
-                servicing_provider_npi=request.servicing_provider_npi,
-                requested_units=request.requested_units,
-                requested_start=request.requested_span.start,
-                requested_end=request.requested_span.end,
-                urgency=request.urgency.value,
-                review_kind=request.review_kind.value,
-                received_at=request.received_at,
-                related_authorization_id=request.related_authorization_id,
-                clinical=clinical_to_doc(request.clinical),
-            )
+        # Two statements: the parent row first (codes reference it), then every code in one batch.
+        insert_rows(
+            self.session,
+            ServiceRequestRow,
+            [
+                {
+                    "request_id": request.request_id,
+                    "member_id": request.member_id,
+                    "requesting_provider_npi": request.requesting_provider_npi,
+                    "servicing_provider_npi": request.servicing_provider_npi,
+                    "requested_units": request.requested_units,
+                    "requested_start": request.requested_span.start,
+                    "requested_end": request.requested_span.end,
+                    "urgency": request.urgency.value,
+                    "review_kind": request.review_kind.value,
+                    "received_at": request.received_at,
+                    "related_authorization_id": request.related_authorization_id,
+                    "clinical": clinical_to_doc(request.clinical),
+                }
+            ],
         )
-        self.session.flush()  # the parent row first: codes reference it
-        for role, codes in (("service", request.service_codes), ("diagnosis", request.clinical.diagnoses)):
-            for position, code in enumerate(codes):
-                self.session.add(
-                    RequestCodeRow(
-                        request_id=request.request_id,
-                        role=role,
-                        position=position,
-                        system=code.system,
-                        code=code.code,
-                        display=code.display,
-                    )
+        insert_rows(
+            self.session,
+            RequestCodeRow,
+            [
+                {
+                    "request_id": request.request_id,
+                    "role": role,
+                    "position": position,
+                    "system": code.system,
+                    "code": code.code,
+                    "display": code.display,
+                }
+                for role, codes in (
+                    ("service", request.service_codes),
+                    ("diagnosis", request.clinical.diagnoses),
                 )
-        self.session.flush()
+                for position, code in enumerate(codes)
+            ],
+        )
 
-    def _from_row(self, row: ServiceRequestRow) -> ServiceRequest:
-        codes = self.session.scalars(
-            select(RequestCodeRow)
-            .where(RequestCodeRow.request_id == row.request_id)
-            .order_by(RequestCodeRow.role, RequestCodeRow.position)
-        ).all()
+    def _from_row(self, row: ServiceRequestRow | Row[Any]) -> ServiceRequest:
+        codes = _rows(
+            self.session,
+            RequestCodeRow,
+            order_by=("role", "position"),
+            only=("role", "system", "code", "display"),
+            request_id=row.request_id,
+        )
         services = tuple(Code(c.system, c.code, c.display) for c in codes if c.role == "service")
         diagnoses = tuple(Code(c.system, c.code, c.display) for c in codes if c.role == "diagnosis")
         return ServiceRequest(
@@ -590,7 +674,7 @@ class SqlServiceRequestRepository:
         )
 
     def get(self, request_id: str) -> ServiceRequest | None:
-        row = self.session.get(ServiceRequestRow, request_id)
+        row = _first(self.session, ServiceRequestRow, request_id=request_id)
         return None if row is None else self._from_row(row)
 
     def for_member(self, member_id: str) -> Sequence[ServiceRequest]:
@@ -610,33 +694,40 @@ class SqlAuthorizationRepository:
         self.session = session
 
     def add(self, authorization: Authorization) -> None:
+        # Three statements: the authorization, its codes in one batch, its history in one batch.
         a = authorization
-        self.session.add(
-            AuthorizationRow(
-                authorization_id=a.authorization_id,
-                member_id=a.member_id,
-                provider_npi=a.provider_npi,
-                request_id=a.request_id,
-                start_date=a.span.start,
-                end_date=a.span.end,
-                units_requested=a.units_requested,
-                units_authorized=a.units_authorized,
-                units_used=a.units_used,
-                status=a.status.value,
-            )
+        insert_rows(
+            self.session,
+            AuthorizationRow,
+            [
+                {
+                    "authorization_id": a.authorization_id,
+                    "member_id": a.member_id,
+                    "provider_npi": a.provider_npi,
+                    "request_id": a.request_id,
+                    "start_date": a.span.start,
+                    "end_date": a.span.end,
+                    "units_requested": a.units_requested,
+                    "units_authorized": a.units_authorized,
+                    "units_used": a.units_used,
+                    "status": a.status.value,
+                }
+            ],
         )
-        self.session.flush()
-        for position, code in enumerate(a.service_codes):
-            self.session.add(
-                AuthorizationCodeRow(
-                    authorization_id=a.authorization_id,
-                    position=position,
-                    system=code.system,
-                    code=code.code,
-                    display=code.display,
-                )
-            )
-        self.session.flush()
+        insert_rows(
+            self.session,
+            AuthorizationCodeRow,
+            [
+                {
+                    "authorization_id": a.authorization_id,
+                    "position": position,
+                    "system": code.system,
+                    "code": code.code,
+                    "display": code.display,
+                }
+                for position, code in enumerate(a.service_codes)
+            ],
+        )
         self._append_history(a, stored=0)
 
     def save(self, authorization: Authorization) -> None:
@@ -661,20 +752,23 @@ class SqlAuthorizationRepository:
         self._append_history(a, stored=stored)
 
     def _append_history(self, a: Authorization, *, stored: int) -> None:
-        for seq, change in enumerate(a.history[stored:], start=stored):
-            self.session.add(
-                StatusChangeRow(
-                    authorization_id=a.authorization_id,
-                    seq=seq,
-                    from_status=None if change.from_status is None else change.from_status.value,
-                    to_status=change.to_status.value,
-                    at=change.at,
-                    by=change.by,
-                    reason=change.reason,
-                    rule_id=change.rule_id,
-                )
-            )
-        self.session.flush()
+        insert_rows(
+            self.session,
+            StatusChangeRow,
+            [
+                {
+                    "authorization_id": a.authorization_id,
+                    "seq": seq,
+                    "from_status": None if change.from_status is None else change.from_status.value,
+                    "to_status": change.to_status.value,
+                    "at": change.at,
+                    "by": change.by,
+                    "reason": change.reason,
+                    "rule_id": change.rule_id,
+                }
+                for seq, change in enumerate(a.history[stored:], start=stored)
+            ],
+        )
 
     def _from_row(self, row: AuthorizationRow) -> Authorization:
         codes = self.session.scalars(
@@ -755,46 +849,44 @@ class SqlDecisionRepository:
 
     def add(self, decision: Decision) -> bool:
         d = decision
-        exists = self.session.scalar(
-            select(DecisionRow.decision_id).where(
-                or_(
-                    DecisionRow.decision_id == d.decision_id,
-                    and_(DecisionRow.request_id == d.request_id, DecisionRow.outcome == d.outcome.value),
-                )
-            )
-        )
-        if exists is not None:
-            return False
         try:
-            # A savepoint: a concurrent writer that got there first costs only this insert.
+            # A savepoint: a concurrent writer that got there first costs only this insert. ON
+            # CONFLICT DO NOTHING answers "already decided" (the decision id, or the request and
+            # outcome) without a read first; any other integrity error also writes nothing.
             with self.session.begin_nested():
-                self.session.add(
-                    DecisionRow(
-                        decision_id=d.decision_id,
-                        request_id=d.request_id,
-                        outcome=d.outcome.value,
-                        decided_by=d.decided_by,
-                        decided_at=d.decided_at,
-                        units_approved=d.units_approved,
-                        approved_start=d.approved_span.start if d.approved_span else None,
-                        approved_end=d.approved_span.end if d.approved_span else None,
-                        reviewer_licence=d.reviewer_licence,
-                    )
+                written = insert_unless_conflict(
+                    self.session,
+                    DecisionRow,
+                    {
+                        "decision_id": d.decision_id,
+                        "request_id": d.request_id,
+                        "outcome": d.outcome.value,
+                        "decided_by": d.decided_by,
+                        "decided_at": d.decided_at,
+                        "units_approved": d.units_approved,
+                        "approved_start": d.approved_span.start if d.approved_span else None,
+                        "approved_end": d.approved_span.end if d.approved_span else None,
+                        "reviewer_licence": d.reviewer_licence,
+                    },
                 )
-                self.session.flush()
-                for position, reason in enumerate(d.reasons):
-                    self.session.add(
-                        DecisionReasonRow(
-                            decision_id=d.decision_id,
-                            position=position,
-                            rule_id=reason.rule_id,
-                            text=reason.text,
-                            code_system=reason.code.system if reason.code else None,
-                            code=reason.code.code if reason.code else None,
-                            code_display=reason.code.display if reason.code else None,
-                        )
-                    )
-                self.session.flush()
+                if not written:
+                    return False
+                insert_rows(
+                    self.session,
+                    DecisionReasonRow,
+                    [
+                        {
+                            "decision_id": d.decision_id,
+                            "position": position,
+                            "rule_id": reason.rule_id,
+                            "text": reason.text,
+                            "code_system": reason.code.system if reason.code else None,
+                            "code": reason.code.code if reason.code else None,
+                            "code_display": reason.code.display if reason.code else None,
+                        }
+                        for position, reason in enumerate(d.reasons)
+                    ],
+                )
         except IntegrityError:
             return False
         return True
@@ -1164,19 +1256,20 @@ class SqlAuditLog:
         self.session = session
 
     def append(self, event: AuditEvent) -> None:
-        self.session.add(
-            AuditEventRow(
-                at=event.at,
-                actor=event.actor,
-                action=event.action.value,
-                entity_type=event.entity_type,
-                entity_id=event.entity_id,
-                member_id=event.member_id,
-                reason=event.reason,
-                detail=dict(event.detail),
-            )
+        # Written at once (Core INSERT), so it is in the transaction before anything else happens.
+        _connection(self.session).execute(
+            insert(_table(AuditEventRow)),
+            {
+                "at": event.at,
+                "actor": event.actor,
+                "action": event.action.value,
+                "entity_type": event.entity_type,
+                "entity_id": event.entity_id,
+                "member_id": event.member_id,
+                "reason": event.reason,
+                "detail": dict(event.detail),
+            },
         )
-        self.session.flush()
 
     def list(
         self,

@@ -174,7 +174,8 @@ class TestingPreauthNoticeRow(Base):
     __tablename__ = "testing_preauth_notices"
     __test__ = False  # not a pytest test class
     notice_id: Mapped[str] = mapped_column(primary_key=True)  # "plan|npi|member|from"
-    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.plan_id"))
+    # Indexed (migration 0007): "required?" for testing reads the notices of one plan.
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.plan_id"), index=True)
     provider_npi: Mapped[str | None] = mapped_column(String(10), index=True)
     member_id: Mapped[str | None] = mapped_column(index=True)
     effective_from: Mapped[date]
@@ -219,7 +220,8 @@ class DecisionRow(Base):
     # Idempotency: one decision of each outcome per request, so a re-run batch cannot decide twice.
     __table_args__ = (UniqueConstraint("request_id", "outcome"),)
     decision_id: Mapped[str] = mapped_column(primary_key=True)
-    request_id: Mapped[str] = mapped_column(ForeignKey("service_requests.request_id"), index=True)
+    # No own index (dropped in 0007): the unique (request_id, outcome) index serves lookups by request.
+    request_id: Mapped[str] = mapped_column(ForeignKey("service_requests.request_id"))
     outcome: Mapped[str] = mapped_column(String(32))
     decided_by: Mapped[str]
     decided_at: Mapped[datetime]
