@@ -114,6 +114,10 @@ def test_reviewer_decides_a_pended_iop_request_and_the_letter_appears(page: Any,
     assert letters.count() > letters_before
     assert any("authorization approval" in text for text in letters.all_inner_texts())
     shot(page, "request-approved")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Outpatient management").click()
+    page.wait_for_url(f"{server.url}/web/opm")
+    assert "awaiting form" in page.locator("tr", has_text=OPM_CASE_B).inner_text()  # OPM-04 due date shown
+    shot(page, "outpatient-management")
 
 
 def test_provider_returns_a_clinical_update_request_form_and_the_case_moves_on(
