@@ -538,27 +538,34 @@ def _cas_blocks(
     trio = _join(reason, "*", _money(cents), "*", pc.fill_null(_number(quantity), ""))
     each = _join(pc.utf8_rtrim(_join("CAS*", group, "*", trio), "*"), _T)
     counts = np.bincount(parent, minlength=n)
-    crowded = np.flatnonzero(counts > 1)
-    if len(crowded):
-        # lines with several adjustments: merge trios of the same group code into one CAS segment
-        merged = each.to_pylist()
-        groups = group.to_pylist()
-        trios = trio.to_pylist()
-        offsets = _offsets(adjustments).to_numpy(zero_copy_only=False)
-        for row in crowded:
-            lo, hi = int(offsets[row]), int(offsets[row + 1])
-            by_group: dict[str, list[str]] = {}
-            for k in range(lo, hi):
-                by_group.setdefault(groups[k], []).append(trios[k])
-            segments = []
-            for code, items in by_group.items():
-                for s in range(0, len(items), 6):
-                    segments.append(_seg((f"CAS*{code}*" + "*".join(items[s : s + 6])).rstrip("*")))
-            merged[lo] = "".join(segments)
-            for k in range(lo + 1, hi):
-                merged[k] = ""
-        each = pa.array(merged, pa.string())
-    return pc.binary_join(pa.ListArray.from_arrays(_offsets(adjustments), each), "")
+    if not len(counts) or counts.max(initial=0) <= 1:
+        return pc.binary_join(pa.ListArray.from_arrays(_offsets(adjustments), each), "")
+    # Lines with several adjustments: the trios of one group code share a CAS segment (six trios at
+    # most), groups in order of first appearance. Done with sorts over the flat trios, no loop per line.
+    k = np.arange(len(parent))
+    codes = pc.dictionary_encode(group)
+    gid = np.asarray(codes.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    key = parent.astype(np.int64) * (int(gid.max(initial=0)) + 1) + gid
+    _, first_index, inverse = np.unique(key, return_index=True, return_inverse=True)
+    first = first_index[inverse]  # the first trio of the same line and group code
+    order = np.lexsort((k, first))
+    sorted_first = first[order]
+    starts = np.flatnonzero(np.concatenate(([True], sorted_first[1:] != sorted_first[:-1])))
+    run_start = np.repeat(starts, np.diff(np.concatenate((starts, [len(order)]))))
+    chunk = (np.arange(len(order)) - run_start) // 6
+    segment_break = np.concatenate(
+        ([True], (sorted_first[1:] != sorted_first[:-1]) | (chunk[1:] != chunk[:-1]))
+    )
+    segment_starts = np.flatnonzero(segment_break)
+    segment_offsets = pa.array(np.concatenate((segment_starts, [len(order)])).astype(np.int32))
+    ordered_trios = trio.take(pa.array(order))
+    joined = pc.binary_join(pa.ListArray.from_arrays(segment_offsets, ordered_trios), "*")
+    head = group.take(pa.array(order[segment_starts]))
+    segments = _join(pc.utf8_rtrim(_join("CAS*", head, "*", joined), "*"), _T)
+    segment_parent = parent[order[segment_starts]]
+    per_line = np.bincount(segment_parent, minlength=n)
+    line_offsets = pa.array(np.concatenate(([0], np.cumsum(per_line))).astype(np.int32))
+    return pc.binary_join(pa.ListArray.from_arrays(line_offsets, segments), "")
 
 
 def _isa(envelope: Envelope) -> str:
