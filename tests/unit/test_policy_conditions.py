@@ -90,7 +90,8 @@ def test_compare_at_the_limit_tcm02() -> None:
     assert run(spec, {"units": 16})[0] is MET
     status, reason, evidence = run(spec, {"units": 17})
     assert status is NOT_MET
-    assert "17" in reason and "limit 16 units" in reason
+    # The reason shows the limit with its unit, never the parameter's internal name.
+    assert reason == "units 17 is not at most 16 units"
     assert value(evidence, "limit") == 16 and value(evidence, "units") == 17
     assert run(spec, {})[0] is UNKNOWN
 

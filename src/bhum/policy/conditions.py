@@ -30,6 +30,8 @@ from bhum.policy.model import (
     ParameterType,
     ParameterValue,
     Status,
+    number_text,
+    words,
 )
 
 MET, NOT_MET, UNKNOWN = Status.MET, Status.NOT_MET, Status.UNKNOWN
@@ -67,15 +69,27 @@ class Operand:
     value: Any
     name: str  # parameter name, or the literal's text
     from_parameter: bool
-    display: str
+    display: str  # value with its unit, as a sentence shows it ("3 hours")
+    unit: str | None = None
+    text: str = ""  # value without its unit ("3"), for ranges that show the unit once
 
-    def evidence(self) -> Evidence:
-        return Evidence(self.name, self.value, "parameter" if self.from_parameter else "constant")
+    def add_to(self, evidence: list[Evidence]) -> None:
+        # A constant written in the rule is not a value of the decision: only parameters are evidence
+        # (a constant under its own text as a key read as "'True': True" in the evidence).
+        if self.from_parameter:
+            evidence.append(Evidence(self.name, self.value, "parameter"))
 
     @property
     def label(self) -> str:
-        """``daily_limit 16`` for a parameter, ``16`` for a constant."""
-        return f"{self.name} {self.display}" if self.from_parameter else self.display
+        """What a reason shows: the value with its unit, never the parameter's internal name."""
+        return self.display
+
+
+def span(low: Operand, high: Operand) -> str:
+    """``9–19 hours``: a range shows a shared unit once."""
+    if low.unit and low.unit == high.unit:
+        return f"{low.text}–{high.text} {low.unit}"
+    return f"{low.display}–{high.display}"
 
 
 SCALAR_TYPES = (
@@ -92,7 +106,7 @@ NUMERIC_TYPES = (ParameterType.INTEGER, ParameterType.NUMBER)
 def _operand(spec: Any, path: str, ctx: BuildContext, allowed: Sequence[ParameterType]) -> Operand:
     if isinstance(spec, Mapping) and set(spec) == {"param"}:
         param = ctx.parameter(f"{path}.param", spec["param"], allowed)
-        return Operand(param.value, param.name, True, param.display())
+        return Operand(param.value, param.name, True, param.display(), param.shown_unit, param.text())
     if isinstance(spec, Mapping) and set(spec) == {"value"}:
         value = spec["value"]
         ok = {
@@ -106,7 +120,7 @@ def _operand(spec: Any, path: str, ctx: BuildContext, allowed: Sequence[Paramete
         if not any(ok.get(kind, False) for kind in allowed):
             kinds = " or ".join(a.value for a in allowed)
             raise ctx.error(f"{path}.value", f"constant {value!r} is not {kinds}")
-        return Operand(value, repr(value), False, str(value))
+        return Operand(value, repr(value), False, _show(value), None, _show(value))
     raise ctx.error(path, "expected {param: NAME} or {value: CONSTANT}")
 
 
@@ -118,13 +132,42 @@ def _fact_name(spec: Mapping[str, Any], key: str, path: str, ctx: BuildContext) 
 
 
 def _show(value: Any) -> str:
+    """A value as a sentence shows it: yes/no, 3 not 3.0, codes by code, times to the minute."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, Code):
         return value.code
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        return _moment(value)
+    if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, list | tuple | set | frozenset):
-        return ", ".join(_show(v) for v in value)
+    if isinstance(value, float):
+        return number_text(value)
+    if isinstance(value, set | frozenset):
+        return ", ".join(sorted(_show(v) for v in value)) or "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(_show(v) for v in value) or "none"
     return str(value)
+
+
+def _moment(value: datetime) -> str:
+    """``2026-03-16 10:00 UTC``: a timestamp as a letter prints it (seconds only when there are some)."""
+    text = value.strftime("%Y-%m-%d %H:%M:%S" if value.second else "%Y-%m-%d %H:%M")
+    offset = value.utcoffset()
+    if offset is None:
+        return text
+    if not offset:
+        return f"{text} UTC"
+    zone = value.strftime("%z")
+    return f"{text} UTC{zone[:3]}:{zone[3:]}"
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def _units(n: Any) -> str:
+    return f"{_show(n)} unit" if n == 1 else f"{_show(n)} units"
 
 
 class Condition(ABC):
@@ -201,27 +244,36 @@ class Compare(Condition):
 
     def evaluate(self, facts: Facts, evidence: list[Evidence]) -> Result:
         value = facts.get(self.fact)
+        label = words(self.fact)
         if self.to is not None:
-            evidence.append(self.to.evidence())
-            other, other_name, other_display = self.to.value, self.to.label, ""
+            self.to.add_to(evidence)
+            other, other_name = self.to.value, self.to.label
         else:
             assert self.to_fact is not None
-            other, other_name = facts.get(self.to_fact), self.to_fact
+            other = facts.get(self.to_fact)
             if other is None:
-                return UNKNOWN, f"{self.to_fact} is not documented"
+                return UNKNOWN, f"{words(self.to_fact)} is not documented"
             evidence.append(Evidence(self.to_fact, other, "fact"))
-            other_display = f" {_show(other)}"
+            other_name = f"{words(self.to_fact)} ({_show(other)})"
         if value is None:
-            return UNKNOWN, f"{self.fact} is not documented"
+            return UNKNOWN, f"{label} is not documented"
         evidence.append(Evidence(self.fact, value, "fact"))
         try:
             ok = self.op(value, other)
         except TypeError:
-            return UNKNOWN, f"{self.fact} {_show(value)!r} cannot be compared with {other_name}"
-        words = _OPS[self.op_name][1]
+            return UNKNOWN, f"{label} {_show(value)} cannot be compared with {other_name}"
+        if isinstance(value, bool) and self.to is not None and self.op_name in ("eq", "ne"):
+            # A yes/no fact against a constant: "substance use assessed: yes", not "True is equal to True".
+            wanted = _show(other if self.op_name == "eq" else not other)
+            return (
+                (MET, f"{label}: {_show(value)}")
+                if ok
+                else (NOT_MET, f"{label}: {_show(value)}, not {wanted}")
+            )
+        relation = _OPS[self.op_name][1]
         if ok:
-            return MET, f"{self.fact} {_show(value)} is {words} {other_name}{other_display}"
-        return NOT_MET, f"{self.fact} {_show(value)} is not {words} {other_name}{other_display}"
+            return MET, f"{label} {_show(value)} is {relation} {other_name}"
+        return NOT_MET, f"{label} {_show(value)} is not {relation} {other_name}"
 
 
 class Between(Condition):
@@ -241,15 +293,17 @@ class Between(Condition):
 
     def evaluate(self, facts: Facts, evidence: list[Evidence]) -> Result:
         value = facts.get(self.fact)
-        evidence.extend((self.low.evidence(), self.high.evidence()))
+        self.low.add_to(evidence)
+        self.high.add_to(evidence)
+        label = words(self.fact)
         if value is None:
-            return UNKNOWN, f"{self.fact} is not documented"
+            return UNKNOWN, f"{label} is not documented"
         evidence.append(Evidence(self.fact, value, "fact"))
         if value < self.low.value:
-            return NOT_MET, f"{self.fact} {_show(value)} is below {self.low.label}"
+            return NOT_MET, f"{label} {_show(value)} is below {self.low.label}"
         if value > self.high.value:
-            return NOT_MET, f"{self.fact} {_show(value)} is above {self.high.label}"
-        return MET, f"{self.fact} {_show(value)} is within {self.low.display}–{self.high.display}"
+            return NOT_MET, f"{label} {_show(value)} is above {self.high.label}"
+        return MET, f"{label} {_show(value)} is within {span(self.low, self.high)}"
 
 
 class InCodeSet(Condition):
@@ -273,22 +327,36 @@ class InCodeSet(Condition):
     def facts(self) -> set[str]:
         return {self.fact}
 
+    def _members(self) -> str:
+        """The set as a reason names it: its codes when they are few, else the list's name in words."""
+        if len(self.codes) <= 5:
+            return "one of " + _show(self.codes)
+        return f"on the {words(self.set_name)} list"
+
     def evaluate(self, facts: Facts, evidence: list[Evidence]) -> Result:
         value = facts.get(self.fact)
         evidence.append(Evidence(self.set_name, self.codes, "parameter"))
+        label = words(self.fact)
         if value is None:
-            return UNKNOWN, f"{self.fact} is not documented"
+            return UNKNOWN, f"{label} is not documented"
         evidence.append(Evidence(self.fact, value, "fact"))
         given = [value] if isinstance(value, Code) else list(value)
         hits = [c for c in given if isinstance(c, Code) and (c.system, c.code) in self.keys]
         inside = bool(hits)
+        if len(self.codes) == 1:
+            # One code: "program population is adult" / "is adolescent, not adult".
+            only = next(iter(self.codes)).code
+            if inside:
+                return (NOT_MET if self.negate else MET), f"{label} is {only}"
+            return (MET if self.negate else NOT_MET), f"{label} is {_show(given)}, not {only}"
+        members = self._members()
         if inside != self.negate:
             if self.negate:
-                return MET, f"{self.fact} {_show(given)} is not in {self.set_name}"
-            return MET, f"{self.fact} {_show(hits)} is in {self.set_name}"
+                return MET, f"{label} {_show(given)} is not {members}"
+            return MET, f"{label} {_show(hits)} is {members}"
         if self.negate:
-            return NOT_MET, f"{self.fact} {_show(hits)} is in {self.set_name}"
-        return NOT_MET, f"{self.fact} {_show(given)} is not in {self.set_name}"
+            return NOT_MET, f"{label} {_show(hits)} is {members}"
+        return NOT_MET, f"{label} {_show(given)} is not {members}"
 
 
 class NotInCodeSet(InCodeSet):
@@ -326,11 +394,11 @@ class AgeBand(Condition):
     def evaluate(self, facts: Facts, evidence: list[Evidence]) -> Result:
         for bound in (self.min_age, self.max_age):
             if bound is not None:
-                evidence.append(bound.evidence())
+                bound.add_to(evidence)
         born, on = facts.get(self.birth_date), facts.get(self.on)
         if born is None or on is None:
             missing = self.birth_date if born is None else self.on
-            return UNKNOWN, f"{missing} is not documented"
+            return UNKNOWN, f"{words(missing)} is not documented"
         if isinstance(on, datetime):
             on = on.date()
         age = age_on(born, on)
@@ -340,7 +408,7 @@ class AgeBand(Condition):
             return NOT_MET, f"age {age} is below {self.min_age.label}"
         if self.max_age is not None and age > self.max_age.value:
             return NOT_MET, f"age {age} is above {self.max_age.label}"
-        return MET, f"age {age} is within the band"
+        return MET, f"age {age} is within the age band"
 
 
 def _documented(value: Any) -> bool:
@@ -382,8 +450,8 @@ class Present(Condition):
             evidence.append(Evidence(self.list_name, self.names, "parameter"))
         evidence.append(Evidence("missing", tuple(missing), "derived"))
         if missing:
-            return NOT_MET, f"not documented: {', '.join(missing)}"
-        return MET, f"documented: {', '.join(self.names)}"
+            return NOT_MET, f"not documented: {_listed(missing)}"
+        return MET, f"documented: {_listed(self.names)}"
 
 
 class AllTrue(Condition):
@@ -419,15 +487,19 @@ class AllTrue(Condition):
         evidence.append(Evidence("undocumented", undocumented, "derived"))
         if self.any_mode:
             if true:
-                return MET, f"true: {', '.join(true)}"
+                return MET, f"documented as yes: {_listed(true)}"
             if undocumented:
-                return UNKNOWN, f"none true; not documented: {', '.join(undocumented)}"
-            return NOT_MET, f"none of {', '.join(self.names)} is true"
+                return UNKNOWN, f"none documented as yes; not documented: {_listed(undocumented)}"
+            return NOT_MET, f"none documented as yes: {_listed(self.names)}"
         if false:
-            return NOT_MET, f"not met: {', '.join(false)}"
+            return NOT_MET, f"documented as no: {_listed(false)}"
         if undocumented:
-            return UNKNOWN, f"not documented: {', '.join(undocumented)}"
-        return MET, f"all met: {', '.join(self.names)}"
+            return UNKNOWN, f"not documented: {_listed(undocumented)}"
+        return MET, f"all documented as yes: {_listed(self.names)}"
+
+
+def _listed(names: Iterable[str]) -> str:
+    return ", ".join(words(n) for n in names)
 
 
 class AnyTrue(AllTrue):
@@ -446,8 +518,8 @@ def _as_days(spec: Any, path: str, ctx: BuildContext) -> Operand:
         if isinstance(value, Duration):
             if value.unit is not DurationUnit.CALENDAR_DAYS:
                 raise ctx.error(f"{path}.param", f"parameter {param.name!r} must be in calendar_days")
-            return Operand(value.amount, param.name, True, str(value))
-        return Operand(value, param.name, True, param.display())
+            return Operand(value.amount, param.name, True, str(value), "days", str(value.amount))
+        return Operand(value, param.name, True, param.display(), param.shown_unit, param.text())
     return _operand(spec, path, ctx, (ParameterType.INTEGER,))
 
 
@@ -472,22 +544,26 @@ class WithinDays(Condition):
         return {"days_apart"}
 
     def evaluate(self, facts: Facts, evidence: list[Evidence]) -> Result:
-        evidence.append(self.days.evidence())
+        self.days.add_to(evidence)
         when, anchor = facts.get(self.fact), facts.get(self.anchor)
         if when is None or anchor is None:
-            return UNKNOWN, f"{self.fact if when is None else self.anchor} is not documented"
+            return UNKNOWN, f"{words(self.fact if when is None else self.anchor)} is not documented"
         evidence.extend((Evidence(self.fact, when, "fact"), Evidence(self.anchor, anchor, "fact")))
         apart = (_day(when) - _day(anchor)).days  # negative: before the anchor
         evidence.append(Evidence("days_apart", apart, "derived"))
         limit = self.days.value
         wrong_side = (self.direction == "before" and apart > 0) or (self.direction == "after" and apart < 0)
+        fact, anchor_words = words(self.fact), words(self.anchor)
         if wrong_side or abs(apart) > limit:
             side = "before" if apart < 0 else "after"
+            allowed = {"before": "before it", "after": "after it", "either": "either side"}[self.direction]
             return NOT_MET, (
-                f"{self.fact} is {abs(apart)} days {side} {self.anchor}; "
-                f"allowed {self.days.name} {limit} days {self.direction}"
+                f"{fact} is {_days(abs(apart))} {side} {anchor_words}; the limit is {_days(limit)} {allowed}"
             )
-        return MET, f"{self.fact} is {abs(apart)} days from {self.anchor}, within {limit}"
+        if apart == 0:
+            return MET, f"{fact} is the same day as {anchor_words}"
+        side = "before" if apart < 0 else "after"
+        return MET, f"{fact} is {_days(abs(apart))} {side} {anchor_words}, within {_days(limit)}"
 
 
 def _day(value: date | datetime) -> date:
@@ -518,16 +594,17 @@ class CountAtLeast(Condition):
 
     def evaluate(self, facts: Facts, evidence: list[Evidence]) -> Result:
         need = self.minimum.value
-        evidence.append(self.minimum.evidence())
+        self.minimum.add_to(evidence)
         if self.fact is not None:
             value = facts.get(self.fact)
+            label = words(self.fact)
             if value is None:
-                return UNKNOWN, f"{self.fact} is not documented"
+                return UNKNOWN, f"{label} is not documented"
             count = value if isinstance(value, int) else len(value)
             evidence.append(Evidence("count", count, "derived"))
             if count >= need:
-                return MET, f"{self.fact} counts {count}, at least {self.minimum.name} {need}"
-            return NOT_MET, f"{self.fact} counts {count}, fewer than {self.minimum.name} {need}"
+                return MET, f"{label}: {count}, at least {self.minimum.label}"
+            return NOT_MET, f"{label}: {count}, fewer than {self.minimum.label}"
         met = unknown = 0
         for child in self.of:
             status, _ = child.evaluate(facts, evidence)
@@ -538,7 +615,7 @@ class CountAtLeast(Condition):
             return MET, f"{met} of {len(self.of)} met, at least {need}"
         if met + unknown >= need:
             return UNKNOWN, f"{met} of {len(self.of)} met and {unknown} unknown; {need} needed"
-        return NOT_MET, f"only {met} of {len(self.of)} met; {self.minimum.name} is {need}"
+        return NOT_MET, f"only {met} of {len(self.of)} met; {need} needed"
 
 
 # ---------------------------------------------------------------------------- logic
@@ -623,7 +700,7 @@ class Not(Condition):
     def evaluate(self, facts: Facts, evidence: list[Evidence]) -> Result:
         status, reason = self.inner.evaluate(facts, evidence)
         if status is MET:
-            return NOT_MET, f"not expected: {reason}"
+            return NOT_MET, f"ruled out because {reason}"
         if status is NOT_MET:
             return MET, reason
         return UNKNOWN, reason
@@ -667,29 +744,31 @@ class UnitCap(Condition):
     def evaluate(self, facts: Facts, evidence: list[Evidence]) -> Result:
         requested = facts.get(self.requested)
         for _, limit, _ in self.caps:
-            evidence.append(limit.evidence())
+            limit.add_to(evidence)
         if requested is None:
-            return UNKNOWN, f"{self.requested} is not documented"
+            return UNKNOWN, f"{words(self.requested)} is not documented"
         evidence.append(Evidence(self.requested, requested, "fact"))
         fit = requested
         tripped: list[str] = []
         for period, limit, used_name in self.caps:
             used = facts.get(used_name)
             if used is None:
-                return UNKNOWN, f"{used_name} is not documented"
+                return UNKNOWN, f"{words(used_name)} is not documented"
             evidence.append(Evidence(used_name, used, "fact"))
             remaining = max(limit.value - used, 0)
             evidence.append(Evidence(f"{period}_remaining", remaining, "derived"))
             if requested > remaining:
                 tripped.append(
-                    f"{requested} units requested with {used} used exceeds the {period} limit "
-                    f"{limit.name} {limit.value} ({remaining} left)"
+                    f"{_units(requested)} requested with {used} already used exceeds the {period} limit "
+                    f"of {limit.text} ({remaining} left)"
                 )
             fit = min(fit, remaining)
         evidence.append(Evidence("units_fit", fit, "derived"))
         if tripped:
-            return NOT_MET, "; ".join(tripped) + f"; {fit} units fit"
-        return MET, f"all {requested} units fit under the limits"
+            return NOT_MET, "; ".join(tripped) + f"; {fit} fit"
+        if requested == 1:
+            return MET, "the 1 unit requested fits under the limits"
+        return MET, f"all {requested} units requested fit under the limits"
 
 
 ROUNDING_RULES = ("whole_units_only", "eight_minute")
@@ -725,24 +804,28 @@ class UnitsFromMinutes(Condition):
         return {"units"}
 
     def evaluate(self, facts: Facts, evidence: list[Evidence]) -> Result:
-        evidence.extend((self.unit_minutes.evidence(), self.rounding.evidence()))
+        self.unit_minutes.add_to(evidence)
+        self.rounding.add_to(evidence)
         minutes = facts.get(self.minutes)
         if minutes is None:
-            return UNKNOWN, f"{self.minutes} is not documented"
+            return UNKNOWN, f"{words(self.minutes)} are not documented"
         evidence.append(Evidence(self.minutes, minutes, "fact"))
         units = units_from_minutes(minutes, self.unit_minutes.value, self.rounding.value)
         evidence.append(Evidence("units", units, "derived"))
         if self.billed is None:
             if units >= 1:
-                return MET, f"{minutes} minutes make {units} units"
-            return NOT_MET, f"{minutes} minutes make no billable unit of {self.unit_minutes.value} minutes"
+                return MET, f"{_show(minutes)} minutes make {_units(units)}"
+            return (
+                NOT_MET,
+                f"{_show(minutes)} minutes make no billable unit of {self.unit_minutes.value} minutes",
+            )
         billed = facts.get(self.billed)
         if billed is None:
-            return UNKNOWN, f"{self.billed} is not documented"
+            return UNKNOWN, f"{words(self.billed)} is not documented"
         evidence.append(Evidence(self.billed, billed, "fact"))
         if billed <= units:
-            return MET, f"{billed} units billed, {minutes} minutes support {units}"
-        return NOT_MET, f"{billed} units billed but {minutes} minutes support only {units}"
+            return MET, f"{_units(billed)} billed; {_show(minutes)} minutes support {units}"
+        return NOT_MET, f"{_units(billed)} billed but {_show(minutes)} minutes support only {units}"
 
 
 def units_from_minutes(minutes: int | float, unit_minutes: int, rounding: str) -> int:
@@ -800,23 +883,24 @@ class Deadline(Condition):
         evidence.append(Evidence(self.clock_name, self.clock, "parameter"))
         anchor = facts.get(self.anchor)
         if anchor is None:
-            return UNKNOWN, f"{self.anchor} is not documented"
+            return UNKNOWN, f"{words(self.anchor)} is not documented"
         evidence.append(Evidence(self.anchor, anchor, "fact"))
         due = due_date(anchor, self.clock, self.direction, facts)
         if due is None:
-            return UNKNOWN, f"{self.anchor} needs a time zone to count {self.clock.unit}"
+            return UNKNOWN, f"{words(self.anchor)} needs a time zone to count {words(self.clock.unit.value)}"
         evidence.append(Evidence("due", due, "derived"))
         event = facts.get(self.event)
+        event_words = words(self.event)
         if event is None:
             # Not happened yet: late already if the caller's "as_of" time is past due, else still open.
             as_of = facts.get("as_of")
             if as_of is not None and _later(as_of, due):
-                return NOT_MET, f"{self.event} not documented and {_show(due)} ({self.clock_name}) has passed"
-            return UNKNOWN, f"{self.event} is not documented yet; due by {_show(due)}"
+                return NOT_MET, f"{event_words} is not documented and the due time {_show(due)} has passed"
+            return UNKNOWN, f"{event_words} is not documented yet; due by {_show(due)}"
         evidence.append(Evidence(self.event, event, "fact"))
         if _later(event, due):
-            return NOT_MET, f"{self.event} {_show(event)} is after the due time {_show(due)} ({self.clock})"
-        return MET, f"{self.event} {_show(event)} is on time (due {_show(due)}, {self.clock})"
+            return NOT_MET, f"{event_words} {_show(event)} is after the due time {_show(due)}"
+        return MET, f"{event_words} {_show(event)} is on time (due by {_show(due)})"
 
 
 def _later(a: date | datetime, b: date | datetime) -> bool:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from bhum.policy.conditions import _show
-from bhum.policy.model import CaseResult, Evidence, Outcome, Pack, Rule, Status
+from bhum.policy.model import CaseResult, Evidence, Outcome, Pack, Rule, Status, words
 
 _FORMATTER = string.Formatter()
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+# "{min}–{max}" (en dash or hyphen) between two parameters: a range, its shared unit shown once.
+_RANGE = re.compile(r"\{([a-z_][a-z0-9_]*)\}\s*[-–]\s*\{([a-z_][a-z0-9_]*)\}")
+_ASIDE = re.compile(r"\s*\([^()]*\)")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z{(\"])")
+NOT_DOCUMENTED = "not documented"
 
 
 def placeholders(template: str) -> set[str]:
@@ -33,20 +40,58 @@ def evaluate(rule: Rule, facts: Mapping[str, Any]) -> Outcome:
     return _outcome(rule, status, evidence, reason, facts)
 
 
-def _outcome(
-    rule: Rule, status: Status, evidence: list[Evidence], reason: str, facts: Mapping[str, Any]
-) -> Outcome:
-    values: dict[str, str] = {}
+def render_explanation(rule: Rule, evidence: Iterable[Evidence], facts: Mapping[str, Any]) -> str:
+    """The rule's explanation with its values, in plain language.
+
+    Conventions (docs/policy-packs.md): a parameter renders with its unit, so the text never repeats it;
+    ``{low}–{high}`` over two parameters of one unit renders "9–19 hours"; fact-name lists render as
+    words. A clause (``; ...``), aside (``(...)``) or later sentence whose value is not documented, or
+    an empty list, is left out rather than printed as "not documented"; only the opening clause keeps
+    its place, with "not documented" in it.
+    """
+    known: dict[str, str | None] = {}
+    by_name = {e.name: e for e in evidence}
     for name in placeholders(rule.explanation):
         param = rule.parameters.get(name)
         if param is not None:
-            values[name] = param.display()
+            known[name] = param.display()
             continue
-        found = next((e.value for e in evidence if e.name == name), None)
-        if found is None:
-            found = facts.get(name)
-        values[name] = "not documented" if found is None else _show(found)
-    explanation = rule.explanation.format_map(values).strip()
+        item = by_name.get(name)
+        value = item.value if item is not None else facts.get(name)
+        if value is None or (isinstance(value, tuple | list | set | frozenset) and not value):
+            known[name] = None
+        elif item is not None and item.kind == "derived" and isinstance(value, tuple):
+            known[name] = ", ".join(words(v) if isinstance(v, str) else _show(v) for v in value)
+        else:
+            known[name] = _show(value)
+
+    def ranged(match: re.Match[str]) -> str:
+        low, high = rule.parameters.get(match[1]), rule.parameters.get(match[2])
+        if low is not None and high is not None and low.shown_unit and low.shown_unit == high.shown_unit:
+            return f"{low.text()}–{high.text()} {low.shown_unit}"
+        return f"{{{match[1]}}}–{{{match[2]}}}"
+
+    template = _RANGE.sub(ranged, rule.explanation)
+
+    def missing(text: str) -> bool:
+        return any(known.get(n, "") is None for n in _PLACEHOLDER.findall(text))
+
+    template = _ASIDE.sub(lambda m: "" if missing(m[0]) else m[0], template)
+    sentences: list[str] = []
+    for i, sentence in enumerate(_SENTENCE_END.split(template.strip())):
+        end = sentence[-1] if sentence and sentence[-1] in ".!?" else ""
+        clauses = [c.strip() for c in sentence.removesuffix(end).split(";")]
+        kept = [c for j, c in enumerate(clauses) if (i == 0 and j == 0) or not missing(c)]
+        if kept and (i == 0 or kept[0] == clauses[0]):
+            sentences.append("; ".join(kept) + end)
+    text = " ".join(sentences)
+    return _PLACEHOLDER.sub(lambda m: known.get(m[1]) or NOT_DOCUMENTED, text)
+
+
+def _outcome(
+    rule: Rule, status: Status, evidence: list[Evidence], reason: str, facts: Mapping[str, Any]
+) -> Outcome:
+    explanation = render_explanation(rule, evidence, facts)
     sentence = f"{explanation} ({status.value.replace('_', ' ')}: {reason})"
     return Outcome(
         rule_id=rule.id,

@@ -342,6 +342,7 @@ def _rule(
         pack_id=pack["id"],
         pack_version=pack["version"],
         source_file=str(source),
+        source=str(raw.get("source") or pack["source"]),
     )
 
 

@@ -70,6 +70,82 @@ class Duration:
 
 ParameterValue = int | float | bool | str | date | Duration | Code | frozenset[Code] | tuple[str, ...]
 
+# Abbreviations a fact or parameter name spells in lower case that a reader expects in capitals.
+_CAPITALS = {
+    "asam": "ASAM",
+    "avg": "average",
+    "ba": "BA",
+    "bh": "BH",
+    "cadc": "CADC",
+    "cm": "CM",
+    "cm1": "CM I",
+    "cm2": "CM II",
+    "crd": "CRD",
+    "dsm5": "DSM-5",
+    "ect": "ECT",
+    "ed": "ED",
+    "hipaa": "HIPAA",
+    "imd": "IMD",
+    "iop": "IOP",
+    "locus": "LOCUS",
+    "ma": "MA",
+    "mh": "mental-health",
+    "npi": "NPI",
+    "pa": "prior authorization",
+    "pas": "PAS",
+    "pcp": "PCP",
+    "pct": "percent",
+    "pdc": "PDC",
+    "qmhp": "QMHP",
+    "rn": "RN",
+    "soc": "SOC",
+    "sud": "SUD",
+    "tcm": "TCM",
+}
+
+
+def words(name: str) -> str:
+    """A fact or parameter name as a reader says it: ``dsm5_cross_cutting_supports`` -> ``DSM-5 cross
+    cutting supports``. Sentences and letters never show the internal snake_case names."""
+    name = name.replace("24_7", "24/7")
+    return " ".join(_CAPITALS.get(part, part) for part in name.split("_") if part)
+
+
+def singular(unit: str) -> str:
+    """ "1 hour a week", "1 contact": the first plural word of a unit, made singular."""
+    parts = unit.split(" ")
+    for i, part in enumerate(parts):
+        if part in _SINGULAR:
+            parts[i] = _SINGULAR[part]
+            break
+    return " ".join(parts)
+
+
+_SINGULAR = {
+    "contacts": "contact",
+    "days": "day",
+    "elements": "element",
+    "families": "family",
+    "flags": "flag",
+    "hours": "hour",
+    "members": "member",
+    "minutes": "minute",
+    "months": "month",
+    "seconds": "second",
+    "sessions": "session",
+    "signatures": "signature",
+    "units": "unit",
+    "weeks": "week",
+    "years": "year",
+}
+
+
+def number_text(value: float) -> str:
+    """3.0 -> "3", 2.75 -> "2.75", 0.8 -> "0.8": no float noise in a sentence."""
+    if value == int(value):
+        return str(int(value))
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
 
 @dataclass(frozen=True, slots=True)
 class Parameter:
@@ -80,20 +156,38 @@ class Parameter:
     unit: str | None = None
     choices: tuple[str, ...] = ()
 
-    def display(self) -> str:
-        """The value as a person reads it, with its unit."""
+    def text(self) -> str:
+        """The value as a person reads it, without its unit (fact-name lists and enum choices in words)."""
         value = self.value
         if isinstance(value, frozenset):
-            text = ", ".join(sorted(c.code for c in value))
-        elif isinstance(value, tuple):
-            text = ", ".join(value)
-        elif isinstance(value, Code):
-            text = value.code
-        elif isinstance(value, date):
-            text = value.isoformat()
-        else:
-            text = str(value)
-        return f"{text} {self.unit}" if self.unit and not isinstance(value, Duration) else text
+            return ", ".join(sorted(c.code for c in value))
+        if isinstance(value, tuple):
+            return ", ".join(words(v) for v in value)
+        if isinstance(value, Code):
+            return value.code
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, float):
+            return number_text(value)
+        if isinstance(value, date):
+            return value.isoformat()
+        if self.type is ParameterType.ENUM:
+            return words(str(value))
+        return str(value)
+
+    @property
+    def shown_unit(self) -> str | None:
+        """The unit a sentence shows after the value (a duration carries its own)."""
+        return None if isinstance(self.value, Duration) else self.unit
+
+    def display(self) -> str:
+        """The value as a person reads it, with its unit: the one place a parameter's unit is written,
+        so explanations never repeat it (``{exam_window_days} of admission`` -> "30 days of admission")."""
+        text = self.text()
+        unit = self.shown_unit
+        if not unit:
+            return text
+        return f"{text} {singular(unit) if self.value == 1 else unit}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +212,8 @@ class Rule:
     pack_id: str = ""
     pack_version: str = ""
     source_file: str = ""
+    # Where the rule comes from: its own ``source`` line when narrower than the pack's, else the pack's.
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
