@@ -75,7 +75,8 @@ def audit_docs(
         )
         written = write_report(audit, out)
     except BhumError as exc:
-        console.print(f"[red]error:[/red] {exc}", markup=False)
+        # Plain text, never wrapped: the error names a file path that must stay whole.
+        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True, style="red")
         raise typer.Exit(1) from exc
     s = audit.summary
     table = Table(
