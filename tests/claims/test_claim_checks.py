@@ -217,8 +217,10 @@ def test_iop04_weeks_under_3_days_are_flagged_not_denied(params: ClaimCheckParam
 
 def test_iop02_other_services_on_an_iop_day_are_bundled(params: ClaimCheckParameters) -> None:
     ref = reference(birth_date=date(1990, 1, 1), authorizations=[iop_auth()])
-    rows = decide(params, ref, _iop(1, 180), claim_line(2, hcpcs_code="H2017", hcpcs_modifier_1=None,
-                                                         hcpcs_modifier_2=None, billing_npi=IOP_NPI))  # fmt: skip
+    bundled = claim_line(
+        2, hcpcs_code="H2017", hcpcs_modifier_1=None, hcpcs_modifier_2=None, billing_npi=IOP_NPI
+    )
+    rows = decide(params, ref, _iop(1, 180), bundled)
     assert rows[0]["paid_units"] == 1
     assert (rows[1]["paid_units"], rows[1]["carc"], rows[1]["rarc"], rows[1]["rule_id"]) == (
         0, "96", "N54", "IOP-02",

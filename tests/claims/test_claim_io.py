@@ -50,8 +50,9 @@ def test_malformed_csv_line_is_named_and_the_rest_decided(
 def test_jsonl_bad_json_line_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "claims.jsonl"
     good = (
-        '{"claim_id": "C1", "claim_line_number": 1, "member_id": "M1", "claim_line_start_date": "2026-03-10",'
-        ' "service_unit_quantity": 1, "hcpcs_code": "90837", "billing_npi": "1000000001", "charge_amount": 90}'
+        '{"claim_id": "C1", "claim_line_number": 1, "member_id": "M1",'
+        ' "claim_line_start_date": "2026-03-10", "service_unit_quantity": 1, "hcpcs_code": "90837",'
+        ' "billing_npi": "1000000001", "charge_amount": 90}'
     )
     path.write_text(good + "\n{not json\n" + good.replace('"C1"', '"C2"') + "\n", encoding="utf-8")
     batch = read_claims([path])
