@@ -169,6 +169,7 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", "/web/dashboards"): Probe("/web/dashboards", REPORT_READERS),
     ("GET", "/web/queue"): Probe("/web/queue", REVIEWERS),
     ("GET", "/web/opm"): Probe("/web/opm", REVIEWERS),  # opm.run
+    ("GET", "/web/caseload"): Probe("/web/caseload", CASE_MANAGERS),  # case.manage, own caseload
     # The portal is for provider users; a form belongs to one organization (checked by the service).
     ("GET", "/web/portal"): Probe("/web/portal", PROVIDERS),
     ("GET", "/web/portal/forms/{case_id}"): Probe(f"/web/portal/forms/{OPM_CASE_A}", frozenset({"prov-own"})),

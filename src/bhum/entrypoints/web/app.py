@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bhum.domain.errors import InputError, NotFound, PermissionDenied
 from bhum.entrypoints.api.app import create_app
 from bhum.entrypoints.api.dependencies import ApiDependencies
-from bhum.entrypoints.web.routes import auth, dashboards, opm, pages, portal, review
+from bhum.entrypoints.web.routes import auth, caseload, dashboards, opm, pages, portal, review
 from bhum.entrypoints.web.security import STATIC_PATH, CsrfRefused, check_web_declarations, is_web_path
 from bhum.entrypoints.web.sessions import SESSION_COOKIE, WebOptions, session_authenticator
 from bhum.entrypoints.web.templating import STATIC_DIR, render
@@ -29,7 +29,7 @@ from bhum.services.access import AuthenticationFailed
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 # Page modules, in the order their routes are matched.
-PAGE_MODULES = (auth, pages, dashboards, review, portal, opm)
+PAGE_MODULES = (auth, pages, dashboards, review, portal, opm, caseload)
 
 
 def with_session_authenticator(deps: ApiDependencies) -> ApiDependencies:
