@@ -16,14 +16,16 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 
 from bhum.adapters.passwords import Argon2PasswordHasher
 from bhum.adapters.store import SqlStore, upgrade
 from bhum.adapters.store.care_management import SqlCareUnitOfWork
 from bhum.config import Settings
 from bhum.domain.access import AuditAction, Role
-from bhum.domain.members import Member, Sex
+from bhum.domain.members import CoverageSpan, LineOfBusiness, Member, Plan, PlanContactInfo, Sex
 from bhum.domain.providers import ContractType, EntityType, Organization, Provider
+from bhum.domain.values import DateSpan
 from bhum.entrypoints.api.app import create_app
 from bhum.entrypoints.api.dependencies import ApiDependencies
 from bhum.policy import load_packs
@@ -87,6 +89,7 @@ class Api:
     client: TestClient
     store: SqlStore
     tokens: dict[str, str]
+    letters: Path
 
     def call(self, who: str, method: str, path: str, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.tokens[who]}", **kwargs.pop("headers", {})}
@@ -146,7 +149,7 @@ def api(tmp_path: Path, migrated: Path) -> Iterator[Api]:
         members=UowMemberDirectory, scopes=UowScopeResolver, packs=lambda: packs,
     )  # fmt: skip
     with TestClient(create_app(deps)) as client:
-        yield Api(client, store, tokens)
+        yield Api(client, store, tokens, tmp_path / "data" / "letters")
     store.dispose()
 
 
@@ -313,3 +316,70 @@ def test_tcm10_case_manager_off_caseload_cannot_store_a_plan(api: Api) -> None:
     plan = {k: v for k, v in PLAN.items() if k != "member_id"}
     assert api.call("case_manager", "POST", "/members/M1/service-plans", json=plan).status_code == 403
     assert api.call("supervisor", "GET", "/members/M1/service-plans").json() == []
+
+
+# --- the PCP letter's letterhead comes from the member's plan --------------------------------------
+
+
+def test_pcp_letter_without_plan_in_the_body_uses_the_members_plan(api: Api) -> None:
+    contact = PlanContactInfo("1-800-555-0101", None, "PO Box 1100", None, "Springfield", "IL", "62701")
+    with SqlCareUnitOfWork(api.store.session_factory) as uow:
+        uow.plans.upsert_many(
+            [Plan("PLN01", "Synthetic Medicaid BH", "Payer", LineOfBusiness.MEDICAID, True, True,
+                  "America/Chicago", contact)]
+        )  # fmt: skip
+        uow.coverage.upsert_many([CoverageSpan("M1", "PLN01", DateSpan(date(2026, 1, 1), None))])
+        uow.commit()
+    event = {
+        "kind": "planned_treatment",
+        "planned_on": "2026-03-09",
+        "procedure": {"system": "cpt", "code": "90870"},
+    }
+    (task,) = api.call(
+        "supervisor", "POST", "/members/M1/coordination-events", json={"events": [event]}
+    ).json()
+    letter = {
+        "pcp": {
+            "npi": "1234567893",
+            "name": "Dr. Ada Example",
+            "address_lines": ["5 Oak Ave", "Tulsa, OK 74101"],
+        },
+        "coordinator": {"name": "Casey Coordinator", "phone": "1-800-555-0111"},
+    }
+    path = f"/members/M1/coordination-tasks/{task['task_id']}/pcp-letter"
+    sent = api.call("supervisor", "POST", path, json=letter)
+    assert sent.status_code == 200, sent.json()
+    pdf = next(api.letters.glob("*.pdf"))
+    text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "Synthetic Medicaid BH" in text and "1-800-555-0101" in text and "Springfield, IL 62701" in text
+
+
+def test_pcp_letter_refused_when_the_members_plan_has_no_letterhead(api: Api) -> None:
+    with SqlCareUnitOfWork(api.store.session_factory) as uow:
+        uow.plans.upsert_many(
+            [Plan("PLN02", "Bare Plan", "Payer", LineOfBusiness.COMMERCIAL, True, True, "America/Chicago")]
+        )
+        uow.coverage.upsert_many([CoverageSpan("M1", "PLN02", DateSpan(date(2026, 1, 1), None))])
+        uow.commit()
+    event = {
+        "kind": "planned_treatment",
+        "planned_on": "2026-03-09",
+        "procedure": {"system": "cpt", "code": "90870"},
+    }
+    (task,) = api.call(
+        "supervisor", "POST", "/members/M1/coordination-events", json={"events": [event]}
+    ).json()
+    letter = {
+        "pcp": {
+            "npi": "1234567893",
+            "name": "Dr. Ada Example",
+            "address_lines": ["5 Oak Ave", "Tulsa, OK 74101"],
+        },
+        "coordinator": {"name": "Casey Coordinator", "phone": "1-800-555-0111"},
+    }
+    path = f"/members/M1/coordination-tasks/{task['task_id']}/pcp-letter"
+    refused = api.call("supervisor", "POST", path, json=letter)
+    assert refused.status_code == 422
+    assert "contact_phone" in str(refused.json()["fields"])
+    with SqlCareUnitOfWork(api.store.session_factory) as uow:
+        assert uow.letters.count() == 0
