@@ -27,10 +27,13 @@ LISTS = (
 )
 
 
+WIDENED = ("hcpcs-bh", "icd10cm-bh", "revenue-codes", "carc-rarc")  # have a 2026.2 with more codes
+
+
 @pytest.mark.parametrize("name", LISTS)
 def test_every_list_loads_with_system_code_and_display(name: str) -> None:
     code_list = load_code_list(name)
-    assert code_list.version == "2026.1"
+    assert code_list.version == ("2026.2" if name in WIDENED else "2026.1")  # the newest by default
     assert len(code_list) > 0
     for entry in code_list.entries:
         assert entry.code.system.startswith("http")
@@ -50,7 +53,7 @@ def test_bh_procedure_groups_hold_the_codes_the_rules_name() -> None:
     assert {"80061", "83721"} <= hcpcs.codes("metabolic_cholesterol")
     revenue = load_code_list("revenue-codes")
     assert {"0905", "0906"} == revenue.codes("intensive_outpatient")
-    assert {"0114", "0124", "0204"} == revenue.codes("inpatient_psychiatric")
+    assert {"0114", "0124", "0204"} <= revenue.codes("inpatient_psychiatric")
 
 
 def test_icd_groups_cover_the_bh_conditions() -> None:
@@ -63,7 +66,7 @@ def test_icd_groups_cover_the_bh_conditions() -> None:
 
 
 def test_carc_rarc_from_the_rule_catalog_and_carc_62_is_absent() -> None:
-    adj = load_code_list("carc-rarc")
+    adj = load_code_list("carc-rarc", "2026.1")
     carc = adj.codes("carc")
     assert {
         "197",
@@ -102,7 +105,7 @@ def test_ndc_list_is_eleven_digit_synthetic_with_rxnorm_and_known_classes() -> N
 def test_unknown_code_names_the_list_and_the_code() -> None:
     with pytest.raises(InputError) as caught:
         load_code_list("hcpcs-bh").lookup("99999")
-    assert caught.value.source == "hcpcs-bh 2026.1"
+    assert caught.value.source == "hcpcs-bh 2026.2"
     assert caught.value.record == "99999" and caught.value.field == "code"
 
 
@@ -173,3 +176,59 @@ def test_domain_code_list_groups_and_membership() -> None:
     assert "A" in code_list and "C" not in code_list
     assert code_list.codes("g1") == {"A"} and code_list.codes() == {"A", "B"}
     assert code_list.group_of("B") == "g2"
+
+
+@pytest.mark.parametrize("name", WIDENED)
+def test_a_widened_list_keeps_every_2026_1_entry_unchanged(name: str) -> None:
+    """Lists are versioned: 2026.2 only adds; every 2026.1 code keeps its system, display and group."""
+    old, new = load_code_list(name, "2026.1"), load_code_list(name, "2026.2")
+    assert set(old.group_names) <= set(new.group_names)
+    for group in old.group_names:
+        assert set(old.group(group)) <= set(new.group(group)), group
+    assert len(new) > len(old)
+
+
+def test_icd10cm_2026_2_knows_every_bh_category_real_claims_carry() -> None:
+    """OPM-03 analytics: F16, F18, F21-F24, F28-F30, F34, F39, F42 and F44-F99 (F90 was there) are known."""
+    categories = {c.split(".")[0] for c in load_code_list("icd10cm-bh").codes()}
+    wanted = {"F16", "F18", "F21", "F22", "F23", "F24", "F28", "F29", "F30", "F34", "F39", "F42"}
+    wanted |= {f"F{n}" for n in (44, 45, 48, 50, 51, 52, 53, 54, 55, 59, 60, 63, 64, 65, 66, 68, 69)}
+    wanted |= {f"F{n}" for n in (70, 71, 72, 73, 78, 79, 80, 81, 82, 84, 88, 89, 90, 91, 93, 94, 95, 98, 99)}
+    assert sorted(wanted - categories) == []
+    old = {c.split(".")[0] for c in load_code_list("icd10cm-bh", "2026.1").codes()}
+    assert "F42" not in old and "F42" in categories  # the check can fail: 2026.1 lacks it
+    icd = load_code_list("icd10cm-bh")
+    assert icd.lookup("F42.2") == Code(ICD10CM, "F42.2", "Mixed obsessional thoughts and acts")
+    # The sampled groups stay as they were (the synthetic population draws from them by name).
+    assert icd.codes("sud") == load_code_list("icd10cm-bh", "2026.1").codes("sud")
+
+
+def test_hcpcs_and_revenue_2026_2_hold_the_codes_the_analytics_pack_needs() -> None:
+    """OPM-03 / IOP-02 / MN-04: crisis, assessment, SUD medication, community rehabilitation and lab codes."""
+    hcpcs = load_code_list("hcpcs-bh")
+    assert hcpcs.lookup("90839") == Code(CPT, "90839", "Psychotherapy for crisis, first 60 minutes")
+    assert hcpcs.lookup("98966").system == CPT
+    for code in ("H0031", "H2011", "H0016", "H0047", "J0571", "J0572", "J2315", "H0036", "H0039", "H2014"):
+        assert hcpcs.lookup(code).system == HCPCS, code
+    assert {"H0036", "H0039", "H2014", "H2017", "H2019"} == hcpcs.codes("psychosocial_rehabilitation")
+    assert {"82951", "83037"} <= hcpcs.codes("metabolic_glucose")
+    assert {"83700", "83701", "83704"} <= hcpcs.codes("metabolic_cholesterol")
+    assert {"J0571", "J0572", "J2315"} == hcpcs.codes("sud_medication")
+    assert "90839" not in load_code_list("hcpcs-bh", "2026.1")
+    revenue = load_code_list("revenue-codes")
+    assert {"0114", "0124", "0134", "0144", "0154", "0204"} == revenue.codes("inpatient_psychiatric")
+    assert {"0450", "0451", "0452", "0456", "0459", "0981"} == revenue.codes("emergency")
+    assert "0453" not in revenue  # reserved by NUBC, not a code
+
+
+def test_carc_2026_2_adds_26_27_45_for_coverage_dates_and_835_balancing() -> None:
+    """REG-01 / 835 balancing: CARC 26, 27 and 45 with their X12 descriptions; still never CARC 62."""
+    adj = load_code_list("carc-rarc")
+    assert adj.lookup("26") == Code(CARC, "26", "Expenses incurred prior to coverage")
+    assert adj.lookup("27") == Code(CARC, "27", "Expenses incurred after coverage terminated")
+    assert adj.lookup("45").display == (
+        "Charge exceeds fee schedule/maximum allowable or contracted/legislated fee arrangement"
+    )
+    assert adj.codes("carc") == load_code_list("carc-rarc", "2026.1").codes("carc") | {"26", "27", "45"}
+    with pytest.raises(InputError, match="62"):
+        adj.lookup("62")
