@@ -143,12 +143,25 @@ def _validate(
                         f"{_text(repr_prefix(kind))} || {raw}::VARCHAR",
                     )
                 )
+        # Text kept as written (typed sources) is only trimmed where it starts or ends with a blank.
+        kept = is_text and name not in parse and typed
         if name in REQUIRED:
-            checks.insert(len(checks) - (1 if name in parse else 0), (f"{raw} IS NULL", name, "'is missing'"))
+            missing_sql = (
+                f"({col} IS NULL OR {col} = '' OR ((starts_with({col}, ' ') OR ends_with({col}, ' ')) "
+                f"AND trim({col}) = ''))"
+                if kept
+                else f"{raw} IS NULL"
+            )
+            checks.insert(len(checks) - (1 if name in parse else 0), (missing_sql, name, "'is missing'"))
         if name in _TIME_COLUMNS:
+            time_ok = (
+                f"{col} = '' OR regexp_full_match({col}, ' *([01][0-9]|2[0-3]):[0-5][0-9] *') OR trim({col}) = ''"
+                if kept
+                else f"regexp_full_match({raw}::VARCHAR, '([01][0-9]|2[0-3]):[0-5][0-9]')"
+            )
             checks.append(
                 (
-                    f"{raw} IS NOT NULL AND NOT regexp_full_match({raw}::VARCHAR, '([01][0-9]|2[0-3]):[0-5][0-9]')",
+                    f"{col if kept else raw} IS NOT NULL AND NOT ({time_ok})",
                     name,
                     f"'is not a time HH:MM: ' || {raw}::VARCHAR",
                 )
