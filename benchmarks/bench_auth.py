@@ -4,9 +4,15 @@
    history, decision, audit) + two letters queued, per request over >= 2,000 requests.
    Target p99 <= 50 ms. Baseline in the same run: the evaluation alone (no store), and one bare
    pack rule evaluation.
-2. "Is authorization required?" through the store (member, coverage, testing notices, audit row).
-   Target p99 <= 5 ms (the Da Vinci CRD bound is 5 s, REG-05). Baseline: the pack answer alone.
+2. "Is authorization required?" through the store (coverage on the date, audit row), for an IOP
+   per diem (S9480) and for psychological testing (96130: the plan's testing notices are read too).
+   Target p99 <= 5 ms (the Da Vinci CRD bound is 5 s, REG-05). Baseline: the pack answer alone, and
+   the store's floor (one audit row + commit).
 3. The letter batch step, measured separately: queued letters rendered to PDF (typst).
+
+Each line shows wall time p50/p99 per call and the CPU time this thread spent per call (p50/p99):
+on a shared host the wall-time tail is mostly waiting for a core (compare ``uptime``), the CPU time
+is what the code costs. Nothing here asserts on time.
 
     .venv/bin/python benchmarks/bench_auth.py [--requests 2000] [--letters 40]
 """
@@ -38,8 +44,9 @@ from bhum.adapters.letters import write as write_letter  # noqa: E402
 from bhum.adapters.store import SqlStore, upgrade  # noqa: E402
 from bhum.adapters.store.auth_records import AuthSqlUnitOfWork  # noqa: E402
 from bhum.domain.access import AuditAction  # noqa: E402
+from bhum.domain.authorization import TestingPreauthNotice  # noqa: E402
 from bhum.domain.members import Address, CoverageSpan, Member, Sex  # noqa: E402
-from bhum.domain.values import HCPCS, Code  # noqa: E402
+from bhum.domain.values import CPT, HCPCS, Code, DateSpan  # noqa: E402
 from bhum.policy import evaluate, load_packs  # noqa: E402
 from bhum.services.audit import record_access  # noqa: E402
 from bhum.services.auth_criteria import required_answer  # noqa: E402
@@ -61,35 +68,41 @@ def pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-CPU: dict[int, float] = {}  # id(samples list) -> CPU ms per call, to tell contention from cost
-
-
-def timed(fn: Callable[[], Any]) -> float:
-    start = time.perf_counter()
-    fn()
-    return (time.perf_counter() - start) * 1000.0
+# id(wall samples) -> this thread's CPU ms per call: the host is shared, so the wall-time tail is
+# mostly time spent waiting for a core; the CPU time is what the code itself costs.
+CPU: dict[int, list[float]] = {}
 
 
 def timed_all(calls: list[Callable[[], Any]]) -> list[float]:
-    """Wall time per call; the process CPU time per call is kept aside (the host is shared)."""
-    cpu = time.process_time()
-    samples = [timed(call) for call in calls]
-    CPU[id(samples)] = (time.process_time() - cpu) * 1000.0 / max(len(calls), 1)
-    return samples
+    """Wall time per call (ms); the thread's CPU time per call is kept in CPU."""
+    wall: list[float] = []
+    cpu: list[float] = []
+    for call in calls:
+        start, start_cpu = time.perf_counter(), time.thread_time()
+        call()
+        cpu.append((time.thread_time() - start_cpu) * 1000.0)
+        wall.append((time.perf_counter() - start) * 1000.0)
+    CPU[id(wall)] = cpu
+    return wall
 
 
 def line(
     label: str, samples: list[float], baseline: list[float] | None = None, target: float | None = None
 ) -> None:
     p50, p99 = pct(samples, 0.5), pct(samples, 0.99)
-    mean = statistics.fmean(samples)
-    text = f"{label:<50} n={len(samples):>5}  p50={p50:8.3f} ms  p99={p99:8.3f} ms  mean={mean:8.3f} ms"
-    if id(samples) in CPU:
-        text += f"  cpu/call={CPU[id(samples)]:7.3f} ms"
+    text = (
+        f"{label:<52} n={len(samples):>5}  p50={p50:7.3f} ms  p99={p99:7.3f} ms"
+        f"  mean={statistics.fmean(samples):7.3f}  max={max(samples):7.1f}"
+    )
+    cpu = CPU.get(id(samples))
+    if cpu is not None:
+        text += (
+            f"  cpu p50={pct(cpu, 0.5):6.3f} p99={pct(cpu, 0.99):6.3f} mean={statistics.fmean(cpu):6.3f} ms"
+        )
     if baseline is not None:
-        text += f"  p50 ratio vs baseline={p50 / pct(baseline, 0.5):7.1f}x"
+        text += f"  p50 ratio vs baseline={p50 / pct(baseline, 0.5):6.1f}x"
     if target is not None:
-        text += f"  target p99<={target:g} ms: {'PASS' if p99 <= target else 'FAIL'}"
+        text += f"  target p99<={target:g} ms: {'met' if p99 <= target else 'NOT met'}"
     print(text)
 
 
@@ -130,6 +143,12 @@ def main() -> None:
                 for i in range(n)
             )
             uow.coverage.upsert_many(CoverageSpan(f"BENCH-{i:06d}", "P1", _open_span()) for i in range(n))
+            # OPM-01 testing notices: the plan names every fifth bench member (and one provider),
+            # so the testing question reads a realistic list through the plan_id index.
+            uow.testing_notices.upsert_many(
+                TestingPreauthNotice("P1", DateSpan(date(2026, 1, 1), None), member_id=f"BENCH-{i:06d}")
+                for i in range(0, n, 5)
+            )
             uow.commit()
 
         docs = []
@@ -173,7 +192,7 @@ def main() -> None:
 
         decided = timed_all([lambda d=d: submit(d) for d in docs])  # type: ignore[misc]
 
-        print(f"host load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (shared with other work)")
+        print(f"host load average {_load()} on {os.cpu_count()} CPUs (shared with other work)")
         print(f"== authorization engine, SQLite (synchronous={args.synchronous}), {n} requests")
         line("store floor: one audit row + commit", floor)
         line("bare pack rule (iop.weekly-hours)", bare)
@@ -185,23 +204,28 @@ def main() -> None:
         on = date(2026, 3, 9)
         answer_only = timed_all([lambda: required_answer(packs, service, on=on, testing_notified=False)] * n)
 
-        def ask(i: int) -> None:
-            authorization_required(
+        def ask(i: int, code: Code) -> None:
+            answer = authorization_required(
                 AuthSqlUnitOfWork(store.session_factory),
                 engine,
                 member_id=f"BENCH-{i:06d}",
                 provider_npi="1234567893",
-                service=service,
+                service=code,
                 on=on,
                 actor="system:bench",
                 now=NOW,
             )
+            if code is testing:  # notified members (every fifth) need it, the others do not (OPM-01)
+                assert answer.required == (i % 5 == 0), (i, answer)
 
-        asked = timed_all([lambda i=i: ask(i) for i in range(n)])  # type: ignore[misc]
-        print(f"== is authorization required? ({n} questions)")
+        testing = Code(CPT, "96130")
+        asked = timed_all([lambda i=i: ask(i, service) for i in range(n)])  # type: ignore[misc]
+        asked_testing = timed_all([lambda i=i: ask(i, testing) for i in range(n)])  # type: ignore[misc]
+        print(f"== is authorization required? ({n} questions each)")
         line("pack answer only (OPM-01, IOP-14)", answer_only)
-        line("required? through the store + audit", asked, answer_only, target=5)
-        print(f"{'':<50} p50 ratio vs store floor={pct(asked, 0.5) / pct(floor, 0.5):7.2f}x")
+        line("required? S9480 through the store + audit", asked, answer_only, target=5)
+        line("required? 96130 (testing notices read) + audit", asked_testing, answer_only, target=5)
+        print(f"{'':<52} p50 ratio vs store floor={pct(asked, 0.5) / pct(floor, 0.5):7.2f}x")
 
         # The letter batch step, separately: render a slice of the queue to PDF.
         letters_dir = Path(tmp) / "letters"
@@ -216,12 +240,16 @@ def main() -> None:
             print(
                 f"== letter batch: {len(paths)} PDFs rendered in {elapsed:.0f} ms ({per:.1f} ms per letter)"
             )
+        print(f"host load average at the end {_load()}")
         store.dispose()
 
 
-def _open_span() -> Any:
-    from bhum.domain.values import DateSpan
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.1f} / {five:.1f} / {fifteen:.1f} (1 / 5 / 15 min)"
 
+
+def _open_span() -> DateSpan:
     return DateSpan(date(2026, 1, 1), date(2026, 1, 1) + timedelta(days=730))
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
 from bhum.domain.errors import BhumError
+from bhum.domain.values import Code
 from bhum.services.unit_of_work import UnitOfWork
 
 
@@ -145,6 +146,17 @@ class AuthRecords(Protocol):
     def queued_letters(self, limit: int = 500) -> Sequence[LetterJob]: ...
     def letter_jobs_for_request(self, request_id: str) -> Sequence[LetterJob]: ...
     def count_letter_jobs(self) -> int: ...
+
+    # -- "is authorization required?" reads, answered by the store in one indexed query each
+    def testing_notice_applies(self, *, plan_id: str, provider_npi: str, member_id: str, on: date) -> bool:
+        """OPM-01: some testing notice of the plan applies to this provider and member on the date,
+        by the same test as ``TestingPreauthNotice.applies`` (a notice naming both needs both)."""
+        ...
+
+    def open_authorization_start(self, *, member_id: str, service: Code) -> date | None:
+        """IOP-14: the latest start date of the member's active (approved or partially approved)
+        authorizations that carry the service code (system and code); None when there is none."""
+        ...
 
 
 class AuthRecordsMissing(BhumError):

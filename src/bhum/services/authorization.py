@@ -180,27 +180,25 @@ def authorization_required(
     reason = "authorization required?"
     with uow:
         _check_member_access(uow, actor, Permission.AUTHORIZATION_READ, member_id, scopes, now, reason)
-        # The pack answer first; the store is read only for what can change it (hot path, REG-05).
+        # The pack answer first; the store is read only for what can change it (hot path, REG-05):
+        # one indexed query for the coverage, one more only for testing notices (OPM-01) or the open
+        # authorization (IOP-14), then the audit row.
         answer = required_answer(engine.packs, service, on=on, testing_notified=False)
+        records = auth_records(uow)
         spans = uow.coverage.for_member(member_id)
         if not spans and uow.members.get(member_id) is None:
             raise NotFound("no such member")
         if answer.criterion == TESTING_RULE:
             coverage = next((c for c in spans if c.span.contains(on)), None)
-            notified = coverage is not None and any(
-                n.applies(plan_id=coverage.plan_id, provider_npi=provider_npi, member_id=member_id, on=on)
-                for n in uow.testing_notices.for_plan(coverage.plan_id)
+            notified = coverage is not None and records.testing_notice_applies(
+                plan_id=coverage.plan_id, provider_npi=provider_npi, member_id=member_id, on=on
             )
             answer = required_answer(engine.packs, service, on=on, testing_notified=notified)
         elif answer.open_authorization_end is not None:
-            starts = [
-                a.span.start
-                for a in uow.authorizations.for_member(member_id)
-                if a.is_active and any(c.same_as(service) for c in a.service_codes)
-            ]
-            if starts:
+            start = records.open_authorization_start(member_id=member_id, service=service)
+            if start is not None:
                 answer = required_answer(
-                    engine.packs, service, on=on, testing_notified=False, open_authorization_start=max(starts)
+                    engine.packs, service, on=on, testing_notified=False, open_authorization_start=start
                 )
         record_access(
             uow,

@@ -4,15 +4,35 @@ carries them. Migration 0003 creates the tables."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Self
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bhum.adapters.store.repositories import insert_rows, insert_unless_conflict
-from bhum.adapters.store.tables import Base
+from bhum.adapters.store.tables import (
+    AuthorizationCodeRow,
+    AuthorizationRow,
+    Base,
+    TestingPreauthNoticeRow,
+)
 from bhum.adapters.store.uow import SqlAlchemyUnitOfWork
+from bhum.domain.authorization import ACTIVE_STATUSES
+from bhum.domain.values import Code
 from bhum.services.auth_records import (
     OPEN_STATUSES,
     AppealOutcome,
@@ -141,9 +161,69 @@ def _job(row: AuthLetterJobRow) -> LetterJob:
     )
 
 
+def _notice_applies_query() -> Any:
+    """OPM-01 in SQL, the same test as ``TestingPreauthNotice.applies``. A notice names a member, a
+    provider or both (the domain refuses neither), so it applies when it is the plan's, in force on
+    the date, and either names this member (and no other provider) or names this provider and no
+    member. The two branches use the member_id and provider_npi indexes: only the member's and the
+    provider's own notices are looked at, however many the plan has."""
+    n = TestingPreauthNoticeRow
+    in_force = and_(
+        n.plan_id == bindparam("plan_id"),
+        n.effective_from <= bindparam("on"),
+        or_(n.effective_to.is_(None), n.effective_to >= bindparam("on")),
+    )
+    for_member = exists().where(
+        n.member_id == bindparam("member_id"),
+        or_(n.provider_npi.is_(None), n.provider_npi == bindparam("provider_npi")),
+        in_force,
+    )
+    for_provider = exists().where(
+        n.provider_npi == bindparam("provider_npi"),
+        n.member_id.is_(None),
+        in_force,
+    )
+    return select(or_(for_member, for_provider))
+
+
+def _open_authorization_start_query() -> Any:
+    """IOP-14: max(start) of the member's active authorizations carrying the service code."""
+    a, c = AuthorizationRow, AuthorizationCodeRow
+    return select(func.max(a.start_date)).where(
+        a.member_id == bindparam("member_id"),
+        a.status.in_(sorted(s.value for s in ACTIVE_STATUSES)),
+        exists().where(
+            c.authorization_id == a.authorization_id,
+            c.system == bindparam("system"),
+            c.code == bindparam("code"),
+        ),
+    )
+
+
+# Built once: the statements are reused with new parameters (their compiled form is cached).
+NOTICE_APPLIES = _notice_applies_query()
+OPEN_AUTHORIZATION_START = _open_authorization_start_query()
+
+
 class SqlAuthRecords:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    # -- "is authorization required?"
+    def testing_notice_applies(self, *, plan_id: str, provider_npi: str, member_id: str, on: date) -> bool:
+        found = self.session.connection().execute(
+            NOTICE_APPLIES,
+            {"plan_id": plan_id, "provider_npi": provider_npi, "member_id": member_id, "on": on},
+        )
+        return bool(found.scalar())
+
+    def open_authorization_start(self, *, member_id: str, service: Code) -> date | None:
+        found = self.session.connection().execute(
+            OPEN_AUTHORIZATION_START,
+            {"member_id": member_id, "system": service.system, "code": service.code},
+        )
+        start: date | None = found.scalar()
+        return start
 
     # -- requests
     def add_request(self, record: RequestRecord) -> None:
