@@ -88,6 +88,9 @@ def _serve(url: str, data_dir: str, port: int, workers: int) -> None:
         host="127.0.0.1",
         port=port,
         workers=workers,
+        # A busy shared machine starts a worker slowly; the default 5 s health check would kill and
+        # respawn it for ever.
+        timeout_worker_healthcheck=120,
         log_level="warning",
         access_log=False,
     )
