@@ -732,24 +732,32 @@ def check_with(
         FROM s LEFT JOIN r ON r.pos = s.pos
         """,
     )
-    # 7. the T1017 daily and monthly caps (TCM-02): running sums in claim order after the history.
+    # 7. the T1017 daily and monthly caps (TCM-02): running sums in claim order after the history
+    # (the member's T1017 units paid before the batch, totalled by day and by month and level first).
+    _timed(
+        con,
+        timings,
+        "units",
+        f"""
+        CREATE OR REPLACE TEMP TABLE hist_day AS
+        SELECT member_id, service_date, sum(paid_units) AS units FROM ref_history
+        WHERE hcpcs_code = {tcm_code} GROUP BY ALL
+        """,
+        f"""
+        CREATE OR REPLACE TEMP TABLE hist_month AS
+        SELECT member_id, date_trunc('month', service_date) AS month, coalesce(level_modifier, '') AS lvl,
+               sum(paid_units) AS units
+        FROM ref_history WHERE hcpcs_code = {tcm_code} GROUP BY ALL
+        """,
+    )
     _timed(
         con,
         timings,
         "caps",
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE caps AS
         WITH t AS (SELECT pos, line_order, member_id, service_date, level_modifier, variant, daily_limit,
                           monthly_limit, auth_units FROM units_in WHERE is_tcm),
-        hist_day AS (
-          SELECT member_id, service_date, sum(paid_units) AS units FROM ref_history
-          WHERE hcpcs_code = {tcm_code} GROUP BY ALL
-        ),
-        hist_month AS (
-          SELECT member_id, date_trunc('month', service_date) AS month, coalesce(level_modifier, '') AS lvl,
-                 sum(paid_units) AS units
-          FROM ref_history WHERE hcpcs_code = {tcm_code} GROUP BY ALL
-        ),
         d AS (
           SELECT t.*,
             coalesce(hd.units, 0) + coalesce(sum(t.auth_units) OVER (
