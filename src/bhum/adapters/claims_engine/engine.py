@@ -749,6 +749,12 @@ def check_with(
                sum(paid_units) AS units
         FROM ref_history WHERE hcpcs_code = {tcm_code} GROUP BY ALL
         """,
+        """
+        CREATE OR REPLACE TEMP TABLE tcm_units AS
+        SELECT pos, line_order, member_id, service_date, level_modifier, variant, daily_limit, monthly_limit,
+               auth_units
+        FROM units_in WHERE is_tcm
+        """,
     )
     _timed(
         con,
@@ -756,12 +762,11 @@ def check_with(
         "caps",
         """
         CREATE OR REPLACE TEMP TABLE caps AS
-        WITH t AS (SELECT pos, line_order, member_id, service_date, level_modifier, variant, daily_limit,
-                          monthly_limit, auth_units FROM units_in WHERE is_tcm),
+        WITH t AS (SELECT * FROM tcm_units),
         d AS (
           SELECT t.*,
             coalesce(hd.units, 0) + coalesce(sum(t.auth_units) OVER (
-              PARTITION BY t.member_id, t.service_date ORDER BY t.line_order, t.pos
+              PARTITION BY t.member_id, t.service_date ORDER BY t.line_order
               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS day_used
           FROM t LEFT JOIN hist_day hd ON hd.member_id = t.member_id AND hd.service_date = t.service_date
         ),
@@ -774,7 +779,7 @@ def check_with(
           SELECT dc.*,
             coalesce(hm.units, 0) + coalesce(sum(dc.day_units) OVER (
               PARTITION BY dc.member_id, date_trunc('month', dc.service_date), dc.variant
-              ORDER BY dc.line_order, dc.pos ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS month_used
+              ORDER BY dc.line_order ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS month_used
           FROM dc LEFT JOIN hist_month hm
             ON hm.member_id = dc.member_id AND hm.month = date_trunc('month', dc.service_date)
            AND hm.lvl = coalesce(dc.level_modifier, '')
