@@ -17,6 +17,7 @@ class Settings:
     plan_time_zone: ZoneInfo
     secret_key: str
     log_level: str = "WARNING"
+    session_cookie_secure: bool = False  # set behind HTTPS so the session cookie is never sent in clear
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -32,6 +33,7 @@ class Settings:
             plan_time_zone=ZoneInfo(env.get("BHUM_PLAN_TIME_ZONE", "America/Chicago")),
             secret_key=env.get("BHUM_SECRET_KEY", "dev-only-secret-change-me"),
             log_level=env.get("BHUM_LOG_LEVEL", "WARNING"),
+            session_cookie_secure=env.get("BHUM_SESSION_COOKIE_SECURE", "").lower() in {"1", "true", "yes"},
         )
 
 

@@ -24,7 +24,6 @@ def dependencies_for(application: Application) -> ApiDependencies:
 
 def build_app(application: Application | None = None) -> FastAPI:
     application = application or bootstrap(json_logs=True, log_level="INFO")
-    # Secure cookies behind HTTPS: Settings.session_cookie_secure (BHUM_SESSION_COOKIE_SECURE) once the
-    # settings carry it; plain-HTTP loopback demo until then.
-    secure = bool(getattr(application.settings, "session_cookie_secure", False))
+    # Secure cookies behind HTTPS (BHUM_SESSION_COOKIE_SECURE); the loopback demo runs on plain HTTP.
+    secure = application.settings.session_cookie_secure
     return create_web_app(dependencies_for(application), WebOptions(cookie_secure=secure))
