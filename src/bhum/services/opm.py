@@ -64,6 +64,7 @@ from bhum.domain.values import CARC, CPT, HCPCS, NDC, RARC, REVENUE, Code, DateS
 from bhum.policy import PackRegistry
 from bhum.services.audit import actor_id, record_access
 from bhum.services.authorization import APPEAL_TEXT, DEFAULT_PLAN_CONTACT, EXPEDITED_TEXT, ON_FILE
+from bhum.services.coordination import plan_contact_for_member
 from bhum.services.opm_records import (
     OpmCaseRecord,
     OpmCaseState,
@@ -281,6 +282,15 @@ class OutreachSettings:
     actor: str = RUN_ACTOR
 
 
+def _letterhead(uow: UnitOfWork, member_id: str, on: date, fallback: PlanContact) -> PlanContact:
+    """The covering plan's own contact details for the letterhead; the configured contact when the
+    plan's file carries none (older population files)."""
+    try:
+        return plan_contact_for_member(uow, member_id, on)
+    except (InputError, NotFound):
+        return fallback
+
+
 def _member_recipient(member: Member) -> Recipient:
     a = member.address
     city = " ".join(p for p in (a.city, a.state, a.zip_code) if p)
@@ -447,6 +457,7 @@ def _reach_member(
         authorization_ids.append(auth.authorization_id)
 
     decision_id = f"outreach:{s.letter_date.isoformat()}"
+    letterhead = _letterhead(uow, member_id, s.letter_date, s.plan_contact)
     provider = _provider_recipient(uow, npi)
     member_to = _member_recipient(member)
     ref = MemberRef(f"{member.first_name} {member.last_name}", member_id)
@@ -463,7 +474,7 @@ def _reach_member(
         letter_id=idempotency_key(LetterKind.OPM_CLINICAL_UPDATE_REQUEST, case_id, decision_id, provider),
         kind=LetterKind.OPM_CLINICAL_UPDATE_REQUEST,
         letter_date=s.letter_date,
-        plan=s.plan_contact,
+        plan=letterhead,
         recipient=provider,
         member=ref,
         reference=case_id,
@@ -476,7 +487,7 @@ def _reach_member(
         letter_id=idempotency_key(LetterKind.OPM_MEMBER_NOTICE, case_id, decision_id, member_to),
         kind=LetterKind.OPM_MEMBER_NOTICE,
         letter_date=s.letter_date,
-        plan=s.plan_contact,
+        plan=letterhead,
         recipient=member_to,
         member=ref,
         reference=case_id,
@@ -823,6 +834,7 @@ def _discontinuation_letters(
     )
     appeal = AppealRights(letter_date + timedelta(days=60), APPEAL_TEXT, EXPEDITED_TEXT)
     letter_ids = list(record.letter_ids)
+    letterhead = _letterhead(uow, member.member_id, letter_date, plan_contact)
     for kind, recipient in (
         (LetterKind.OPM_DISCONTINUATION_PROVIDER, _provider_recipient(uow, record.provider_npi)),
         (LetterKind.OPM_DISCONTINUATION_MEMBER, _member_recipient(member)),
@@ -831,7 +843,7 @@ def _discontinuation_letters(
             letter_id=idempotency_key(kind, record.case_id, decision_id, recipient),
             kind=kind,
             letter_date=letter_date,
-            plan=plan_contact,
+            plan=letterhead,
             recipient=recipient,
             member=ref,
             reference=record.case_id,
