@@ -73,8 +73,9 @@ def test_every_pack_code_is_in_its_reference_list_opm_03() -> None:
 
 
 def test_reference_check_would_catch_an_unknown_code() -> None:
-    """The check above can fail: a code outside the list (F42 is not in icd10cm-bh) is not found."""
+    """The check above can fail: a code outside the list (Z59, housing instability, is not a
+    behavioral-health category in icd10cm-bh; 99499 is not in hcpcs-bh) is not found."""
     listed = load_code_list("icd10cm-bh")
     known = listed.codes(*listed.group_names)
-    assert not any(c.split(".")[0] == "F42" for c in known)
-    assert "90839" not in load_code_list("hcpcs-bh").codes(*load_code_list("hcpcs-bh").group_names)
+    assert not any(c.split(".")[0] == "Z59" for c in known)
+    assert "99499" not in load_code_list("hcpcs-bh").codes(*load_code_list("hcpcs-bh").group_names)

@@ -57,7 +57,8 @@ COMPANION_PARAMETERS = frozenset(
 )
 DRUG_CLASS_PARAMETERS = ("drug_classes", "mat_drug_classes")
 BILL_TYPE_PARAMETERS = ("inpatient_bill_type_prefixes",)
-# The medical columns the rules read; the shared subset keeps only these.
+# The medical columns the rules read as they are; the shared subset keeps only these, plus the
+# derived columns below (MEDICAL_DERIVED), computed once instead of in every rule.
 MEDICAL_COLUMNS = (
     "claim_id",
     "claim_type",
@@ -66,7 +67,6 @@ MEDICAL_COLUMNS = (
     "admission_date",
     "discharge_date",
     "place_of_service_code",
-    "bill_type_code",
     "revenue_center_code",
     "service_unit_quantity",
     "hcpcs_code",
@@ -74,9 +74,12 @@ MEDICAL_COLUMNS = (
     "hcpcs_modifier_2",
     "hcpcs_modifier_3",
     "hcpcs_modifier_4",
-    "diagnosis_code_1",
     "activity_code",
 )
+# day: the line's date as a day number; dx_category: the ICD-10-CM category of diagnosis_code_1 (the
+# code groups are written in categories); bill_type_class: the first two digits of an institutional
+# line's bill type (11 = hospital inpatient), null on professional lines.
+MEDICAL_DERIVED = ("day", "dx_category", "bill_type_class")
 PHARMACY_COLUMNS = (
     "claim_id",
     "member_id",
@@ -84,8 +87,9 @@ PHARMACY_COLUMNS = (
     "dispensing_provider_npi",
     "dispensing_date",
     "drug_class",
-    "days_supply",
 )
+# day: the dispensing date as a day number; supply: days supply as int64.
+PHARMACY_DERIVED = ("day", "supply")
 # Extra history kept before the longest rule window: a stay whose first line is dated before the
 # window can still end (and be followed up or readmitted) inside it.
 HISTORY_MARGIN_DAYS = 366
@@ -129,6 +133,7 @@ class RuleContext:
         return (self.as_of - EPOCH).days
 
     def medical(self) -> ir.Table:
+        """Medical lines: MEDICAL_COLUMNS + MEDICAL_DERIVED."""
         if self._medical is None:
             t = self.source.table("medical_claim")
             # Dates are compared as dates here so the engine can skip row groups by their statistics.
@@ -137,21 +142,27 @@ class RuleContext:
                 t = self._cache(self._narrow_medical(t), "medical")
             elif self._rules:
                 # One rule shares nothing: its filters go straight into the scan, nothing is cached.
-                t = t.filter(self._matches(t, companions=True))
-            self._medical = t.mutate(day=t.claim_line_start_date.epoch_days().cast("int64"))
+                t = _medical_shape(t.filter(self._matches(t, companions=True)))
+            else:
+                t = _medical_shape(t)
+            self._medical = t
         return self._medical
 
     def pharmacy(self) -> ir.Table:
+        """Pharmacy fills: PHARMACY_COLUMNS + PHARMACY_DERIVED."""
         if self._pharmacy is None:
             t = self.source.table("pharmacy_claim")
             t = t.filter(self._dated(t.dispensing_date))
             if self._rules:
                 t = t.filter(t.drug_class.isin(self._drug_classes()))
-            if len(self._rules) > 1:
-                t = self._cache(t.select(*PHARMACY_COLUMNS), "pharmacy")
-            self._pharmacy = t.mutate(
-                day=t.dispensing_date.epoch_days().cast("int64"), supply=t.days_supply.cast("int64")
+            t = t.select(
+                *PHARMACY_COLUMNS,
+                day=t.dispensing_date.epoch_days().cast("int64"),
+                supply=t.days_supply.cast("int64"),
             )
+            if len(self._rules) > 1:
+                t = self._cache(t, "pharmacy")
+            self._pharmacy = t
         return self._pharmacy
 
     # -- narrowing ----------------------------------------------------------------------------------
@@ -212,15 +223,17 @@ class RuleContext:
         return con.table(name)
 
     def _narrow_medical(self, t: ir.Table) -> ir.Table:
+        # The candidates (a few columns of every line) are kept first, so that the engine knows the
+        # semi join's small side exactly and never builds a hash table over the wide lines.
         candidates = t.filter(self._matches(t, companions=False)).select("member_id")
         classes = self._drug_classes()
         if classes:
             rx = self.source.table("pharmacy_claim")
             rx = rx.filter(rx.drug_class.isin(classes) & self._dated(rx.dispensing_date))
             candidates = candidates.union(rx.select("member_id"), distinct=False)
-        candidates = candidates.distinct()
-        lines = t.filter(self._matches(t, companions=True)).select(*MEDICAL_COLUMNS)
-        return lines.semi_join(candidates, "member_id")
+        candidates = self._cache(candidates.distinct(), "candidates")
+        lines = t.filter(self._matches(t, companions=True)).semi_join(candidates, "member_id")
+        return _medical_shape(lines)
 
 
 _SYSTEMS = {
@@ -242,12 +255,37 @@ def _category(dx: ir.StringValue) -> ir.StringValue:
     return dx.substr(0, 3)
 
 
+def _medical_shape(t: ir.Table) -> ir.Table:
+    """The columns the rules read (MEDICAL_COLUMNS + MEDICAL_DERIVED), derived once per line."""
+    return t.select(
+        *MEDICAL_COLUMNS,
+        day=t.claim_line_start_date.epoch_days().cast("int64"),
+        dx_category=_category(t.diagnosis_code_1),
+        bill_type_class=ibis.ifelse(
+            t.claim_type == "institutional", _bill_type(t).substr(0, 2), ibis.null("string")
+        ),
+    )
+
+
 def _in(column: ir.Value, codes: list[str]) -> ir.BooleanValue:
     return column.isin(codes).fill_null(False)
 
 
 def _evidence(day_date: ir.DateValue, claim_id: ir.StringValue) -> ir.StringValue:
     return day_date.cast("string").concat("|", claim_id)
+
+
+def _with_evidence(flagged: ir.Table, rows: ir.Table, day_date: str) -> ir.Table:
+    """The flagged members with their latest date and evidence items from ``rows`` (member_id,
+    claim_id, ``day_date``). Gathered after the threshold, so strings are built only for the few
+    members flagged, never for every member measured."""
+    rows = rows.semi_join(flagged, "member_id")
+    gathered = rows.group_by(rows.member_id.name("e_member")).aggregate(
+        last_date=rows[day_date].max(),
+        evidence=_evidence(rows[day_date], rows.claim_id).collect(),
+    )
+    joined = flagged.join(gathered, flagged.member_id == gathered.e_member)
+    return joined.drop("e_member")
 
 
 def _flags(
@@ -282,7 +320,7 @@ def _level(t: ir.Table, p: RuleParams) -> ir.IntegerValue:
     0 a routine outpatient visit, null anything else (labs, drugs, case management ...)."""
     rev, code = t.revenue_center_code, t.hcpcs_code
     inpatient = (t.claim_type == "institutional") & (
-        _in(_bill_type(t).substr(0, 2), p.strings("inpatient_bill_type_prefixes"))
+        _in(t.bill_type_class, p.strings("inpatient_bill_type_prefixes"))
         | _in(rev, p.codes("inpatient_revenue_codes"))
     )
     return ibis.cases(
@@ -313,8 +351,11 @@ def _unmet_followup(
     measure: str,
     level_below: bool = False,
 ) -> ir.Table:
-    """Index events (member_id, claim_id, iday, idate[, level]) with fewer than ``min_visits`` visits
-    (v_member, vday[, vlevel]) on index day + first_day .. index day + last_day, both included."""
+    """Index events (member_id, claim_id, iday, idate[, level]) with fewer than ``min_visits`` visit
+    days (v_member, vday[, vlevel]) on index day + first_day .. index day + last_day, both included.
+
+    Visits are counted as distinct days after the join, on the few members with an index event,
+    rather than de-duplicating every visit line of the population first."""
     on = [
         index.member_id == visits.v_member,
         visits.vday >= index.iday + first_day,
@@ -324,7 +365,7 @@ def _unmet_followup(
         on.append(visits.vlevel < index.level)
     joined = index.left_join(visits, on)
     per_event = joined.group_by(["member_id", "claim_id", "iday", "idate"]).aggregate(
-        visits=joined.vday.count()
+        visits=joined.vday.nunique()
     )
     unmet = per_event.filter(per_event.visits < min_visits)
     member = unmet.group_by("member_id").aggregate(
@@ -348,7 +389,7 @@ def _visits(t: ir.Table, where: ir.BooleanValue, *, level: ir.Value | None = Non
     cols: dict[str, ir.Value] = {"v_member": rows.member_id, "vday": rows.day}
     if level is not None:
         cols["vlevel"] = level
-    return rows.select(**cols).distinct()
+    return rows.select(**cols)
 
 
 def _index(t: ir.Table, day: ir.IntegerValue, day_date: ir.DateValue, **extra: ir.Value) -> ir.Table:
@@ -388,9 +429,7 @@ def follow_up_after_hospitalization(ctx: RuleContext, p: RuleParams) -> ir.Table
     t = ctx.medical()
     window = p.int("followup_days")
     stays = t.filter(
-        (_level(t, p) == 4)
-        & _in(_category(t.diagnosis_code_1), p.codes("mental_illness_dx"))
-        & t.discharge_date.notnull()
+        (_level(t, p) == 4) & _in(t.dx_category, p.codes("mental_illness_dx")) & t.discharge_date.notnull()
     )
     index = _index(stays, stays.discharge_date.epoch_days().cast("int64"), stays.discharge_date)
     index = index.filter((index.iday > ctx.day - p.int("lookback_days")) & (index.iday + window <= ctx.day))
@@ -408,7 +447,7 @@ def follow_up_after_hospitalization(ctx: RuleContext, p: RuleParams) -> ir.Table
 def _follow_up_after_ed(ctx: RuleContext, p: RuleParams, dx_param: str) -> ir.Table:
     t = ctx.medical()
     window = p.int("followup_days")
-    ed = t.filter(_is_ed(t, p) & _in(_category(t.diagnosis_code_1), p.codes(dx_param)))
+    ed = t.filter(_is_ed(t, p) & _in(t.dx_category, p.codes(dx_param)))
     index = _index(ed, ed.day, ed.claim_line_start_date)
     index = index.filter((index.iday > ctx.day - p.int("lookback_days")) & (index.iday + window <= ctx.day))
     visits = _visits(t, _in(t.hcpcs_code, p.codes("followup_visit_codes")))
@@ -440,7 +479,7 @@ def _sud_episodes(ctx: RuleContext, p: RuleParams, needed_days: int) -> ir.Table
     """New SUD episodes: a SUD-diagnosis line with none in the previous negative-history days,
     dated in the lookback and early enough that ``needed_days`` have passed by the as-of date."""
     t = ctx.medical()
-    sud = t.filter(_in(_category(t.diagnosis_code_1), p.codes("sud_dx")))
+    sud = t.filter(_in(t.dx_category, p.codes("sud_dx")))
     sud = sud.select("member_id", "claim_id", "day", "claim_line_start_date")
     prior = ibis.window(group_by="member_id", order_by=["day", "claim_id"])
     sud = sud.mutate(previous=sud.day.lag().over(prior))
@@ -458,14 +497,11 @@ def _sud_treatment(ctx: RuleContext, p: RuleParams) -> ir.Table:
     services = _visits(
         t,
         _in(t.hcpcs_code, p.codes("sud_treatment_codes"))
-        | (
-            _in(t.hcpcs_code, p.codes("followup_visit_codes"))
-            & _in(_category(t.diagnosis_code_1), p.codes("sud_dx"))
-        ),
+        | (_in(t.hcpcs_code, p.codes("followup_visit_codes")) & _in(t.dx_category, p.codes("sud_dx"))),
     )
     rx = ctx.pharmacy()
     fills = _visits(rx, _in(rx.drug_class, p.strings("mat_drug_classes")))
-    return services.union(fills).distinct()
+    return services.union(fills, distinct=False)
 
 
 def sud_initiation(ctx: RuleContext, p: RuleParams) -> ir.Table:
@@ -514,7 +550,7 @@ def antipsychotic_adherence(ctx: RuleContext, p: RuleParams) -> ir.Table:
     fills = rx.filter(_in(rx.drug_class, p.strings("drug_classes")) & (rx.day >= start))
     t = ctx.medical()
     diagnosed = (
-        t.filter((t.day >= start) & _in(_category(t.diagnosis_code_1), p.codes("schizophrenia_dx")))
+        t.filter((t.day >= start) & _in(t.dx_category, p.codes("schizophrenia_dx")))
         .select("member_id")
         .distinct()
     )
@@ -547,10 +583,7 @@ def _antidepressant_continuation(ctx: RuleContext, p: RuleParams) -> ir.Table:
     )
     t = ctx.medical()
     diagnosed = (
-        t.filter(
-            (t.day > last_start - p.int("intake_days"))
-            & _in(_category(t.diagnosis_code_1), p.codes("depression_dx"))
-        )
+        t.filter((t.day > last_start - p.int("intake_days")) & _in(t.dx_category, p.codes("depression_dx")))
         .select("member_id")
         .distinct()
     )
@@ -636,15 +669,14 @@ def psychotherapy_without_step_down(ctx: RuleContext, p: RuleParams) -> ir.Table
         days=sessions.day.nunique(),
         first=sessions.day.min(),
         last=sessions.day.max(),
-        last_date=sessions.claim_line_start_date.max(),
         recent=sessions.day.nunique(where=sessions.day > recent_from),
-        evidence=_evidence(sessions.claim_line_start_date, sessions.claim_id).collect(),
     )
     flagged = member.filter(
         (member.days >= p.int("min_sessions"))
         & (member.last - member.first + 1 >= p.int("min_span_days"))
         & (member.recent.fill_null(0) >= p.int("min_recent_sessions"))
     )
+    flagged = _with_evidence(flagged, sessions, "claim_line_start_date")
     return _flags(
         flagged,
         value=flagged.days,
@@ -661,12 +693,10 @@ def _distinct_sources(ctx: RuleContext, p: RuleParams, column: str, what: str) -
     fills = rx.filter(
         _in(rx.drug_class, p.strings("drug_classes")) & (rx.day > ctx.day - p.int("lookback_days"))
     )
-    member = fills.group_by("member_id").aggregate(
-        n_distinct=fills[column].nunique(),
-        last_date=fills.dispensing_date.max(),
-        evidence=_evidence(fills.dispensing_date, fills.claim_id).collect(),
+    member = fills.group_by("member_id").aggregate(n_distinct=fills[column].nunique())
+    flagged = _with_evidence(
+        member.filter(member.n_distinct >= p.int("min_distinct")), fills, "dispensing_date"
     )
-    flagged = member.filter(member.n_distinct >= p.int("min_distinct"))
     return _flags(
         flagged,
         value=flagged.n_distinct,
@@ -746,7 +776,7 @@ def repeated_readmissions(ctx: RuleContext, p: RuleParams) -> ir.Table:
     t = ctx.medical()
     stays = t.filter(
         (_level(t, p) == 4)
-        & _in(_category(t.diagnosis_code_1), p.codes("bh_dx"))
+        & _in(t.dx_category, p.codes("bh_dx"))
         & t.admission_date.notnull()
         & t.discharge_date.notnull()
     )
@@ -784,16 +814,12 @@ def frequent_ed_visits(ctx: RuleContext, p: RuleParams) -> ir.Table:
     """Many ED visits for a behavioral-health diagnosis in the lookback."""
     t = ctx.medical()
     ed = t.filter(
-        _is_ed(t, p)
-        & _in(_category(t.diagnosis_code_1), p.codes("bh_dx"))
-        & (t.day > ctx.day - p.int("lookback_days"))
+        _is_ed(t, p) & _in(t.dx_category, p.codes("bh_dx")) & (t.day > ctx.day - p.int("lookback_days"))
     )
-    member = ed.group_by("member_id").aggregate(
-        visits=ed.day.nunique(),
-        last_date=ed.claim_line_start_date.max(),
-        evidence=_evidence(ed.claim_line_start_date, ed.claim_id).collect(),
+    member = ed.group_by("member_id").aggregate(visits=ed.day.nunique())
+    flagged = _with_evidence(
+        member.filter(member.visits >= p.int("min_ed_visits")), ed, "claim_line_start_date"
     )
-    flagged = member.filter(member.visits >= p.int("min_ed_visits"))
     return _flags(
         flagged,
         value=flagged.visits,
@@ -810,18 +836,17 @@ def step_down_gap(ctx: RuleContext, p: RuleParams) -> ir.Table:
     of care (PHP, IOP or an outpatient visit below the level left) on day 1..N after."""
     t = ctx.medical()
     window = p.int("step_down_days")
-    level = _level(t, p)
-    stays = t.mutate(level=level)
-    stays = stays.filter(
-        (stays.level >= 2)
-        & stays.discharge_date.notnull()
-        & _in(_category(stays.diagnosis_code_1), p.codes("bh_dx"))
-    )
+    # The level of care is worked out only where it matters: on discharge lines, and on the lines of
+    # members with a discharge (not on every line of the population).
+    stays = t.filter(t.discharge_date.notnull() & _in(t.dx_category, p.codes("bh_dx")))
+    stays = stays.mutate(level=_level(stays, p))
+    stays = stays.filter(stays.level >= 2)
     index = _index(
         stays, stays.discharge_date.epoch_days().cast("int64"), stays.discharge_date, level=stays.level
     )
     index = index.filter((index.iday > ctx.day - p.int("lookback_days")) & (index.iday + window <= ctx.day))
-    lines = t.mutate(level=level)
+    lines = t.semi_join(index, "member_id")
+    lines = lines.mutate(level=_level(lines, p))
     visits = _visits(lines, lines.level.notnull(), level=lines.level)
     return _unmet_followup(
         index,
