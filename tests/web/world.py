@@ -15,8 +15,6 @@ from typing import Any
 
 from bhum.adapters.passwords import Argon2PasswordHasher
 from bhum.adapters.store import SqlStore, upgrade
-from bhum.adapters.store.auth_records import AuthSqlUnitOfWork
-from bhum.adapters.store.opm import OpmSqlUnitOfWork
 from bhum.bootstrap import Application
 from bhum.config import Settings
 from bhum.domain.access import Role
@@ -78,19 +76,6 @@ class Clock:
 
     def advance(self, delta: timedelta) -> None:
         self.now += delta
-
-
-class WorkbenchUnitOfWork(OpmSqlUnitOfWork, AuthSqlUnitOfWork):
-    """Care-management, authorization and outpatient-management records on one unit of work."""
-
-
-@dataclass
-class WorkbenchApplication(Application):
-    """The composition root, with a unit of work that carries every record kind (bootstrap's
-    ``uow_factory`` gives care-management records only, for now)."""
-
-    def uow_factory(self) -> UnitOfWork:
-        return WorkbenchUnitOfWork(self.database.session_factory)
 
 
 @dataclass
@@ -309,7 +294,7 @@ def build_world(
     """Migrate the database at ``url`` and fill it. ``url`` must be empty."""
     upgrade(url)
     clock = clock or Clock()
-    application = WorkbenchApplication(
+    application = Application(
         settings=settings_for(url, data_dir),
         clock=clock,
         password_hasher=Argon2PasswordHasher.fast_for_tests(),

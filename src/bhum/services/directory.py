@@ -2,14 +2,37 @@
 
 A provider user's organization "serves" a member when one of its NPIs is on the member's service
 requests, authorizations or outpatient-management cases, or is the member's PCP. A case manager's
-caseload is the open cases assigned to their staff record."""
+caseload is the open cases assigned to their staff record. Each answer is one indexed query
+(``MemberRepository.served_by_organization`` / ``on_caseload``).
+
+Within one HTTP request the same scope question is asked more than once (the route's access check,
+then the service's own check); ``scope_answers_reused()`` keeps the answers that allowed access for the
+rest of that request, so the scope is resolved once. Refusals are never kept (they are asked again)
+and nothing outlives the request."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from bhum.services.access import MemberSummary
 from bhum.services.unit_of_work import UnitOfWork
+
+# (question, who, member) -> True, for the current request only. The dict is shared by the threads a
+# request's handlers run in (they run in a copy of the request's context).
+_ANSWERS: ContextVar[dict[tuple[str, str, str], bool] | None] = ContextVar("bhum_scope_answers", default=None)
+
+
+@contextmanager
+def scope_answers_reused() -> Iterator[None]:
+    """Inside, a scope answer that allowed access is reused instead of asked again (one request)."""
+    token = _ANSWERS.set({})
+    try:
+        yield
+    finally:
+        _ANSWERS.reset(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +43,8 @@ class UowMemberDirectory:
         member = self.uow.members.get(member_id)
         if member is None:
             return None
-        spans = self.uow.coverage.for_member(member_id)
+        # The member's coverage comes with it; the newest span names the plan.
+        spans = member.coverage
         plan_id = max(spans, key=lambda s: s.span.start).plan_id if spans else None
         return MemberSummary(
             member_id=member.member_id,
@@ -35,22 +59,21 @@ class UowMemberDirectory:
 class UowScopeResolver:
     uow: UnitOfWork
 
-    def _organization_of(self, npi: str | None) -> str | None:
-        if not npi:
-            return None
-        provider = self.uow.providers.get(npi)
-        return provider.organization_id if provider else None
+    def _answer(self, question: str, who: str, member_id: str) -> bool:
+        answers = _ANSWERS.get()
+        key = (question, who, member_id)
+        if answers is not None and answers.get(key):
+            return True
+        if question == "organization":
+            found = self.uow.members.served_by_organization(member_id, who)
+        else:
+            found = self.uow.members.on_caseload(member_id, who)
+        if found and answers is not None:
+            answers[key] = True
+        return found
 
     def organization_serves_member(self, organization_id: str, member_id: str) -> bool:
-        npis: set[str] = set()
-        for request in self.uow.service_requests.for_member(member_id):
-            npis.update((request.requesting_provider_npi, request.servicing_provider_npi))
-        npis.update(a.provider_npi for a in self.uow.authorizations.for_member(member_id))
-        npis.update(c.provider_npi for c in self.uow.cases.for_member(member_id) if c.provider_npi)
-        member = self.uow.members.get(member_id)
-        if member is not None and member.pcp_npi:
-            npis.add(member.pcp_npi)
-        return any(self._organization_of(npi) == organization_id for npi in npis)
+        return self._answer("organization", organization_id, member_id)
 
     def on_caseload(self, staff_id: str, member_id: str) -> bool:
-        return any(case.member_id == member_id for case in self.uow.cases.for_staff(staff_id))
+        return self._answer("caseload", staff_id, member_id)

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bhum.domain.errors import InputError, NotFound, PermissionDenied
 from bhum.entrypoints.api.app import create_app
@@ -25,11 +26,27 @@ from bhum.entrypoints.web.security import STATIC_PATH, CsrfRefused, check_web_de
 from bhum.entrypoints.web.sessions import SESSION_COOKIE, WebOptions, session_authenticator
 from bhum.entrypoints.web.templating import STATIC_DIR, render
 from bhum.services.access import AuthenticationFailed
+from bhum.services.directory import scope_answers_reused
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 # Page modules, in the order their routes are matched.
 PAGE_MODULES = (auth, pages, dashboards, review, portal, opm, caseload)
+
+
+class ScopeOncePerRequest:
+    """ASGI middleware: a member's scope is resolved once per request (the route's access check and
+    the service's own check share the answer; see ``bhum.services.directory``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with scope_answers_reused():
+            await self.app(scope, receive, send)
 
 
 def with_session_authenticator(deps: ApiDependencies) -> ApiDependencies:
@@ -54,6 +71,7 @@ def install_web(app: FastAPI, options: WebOptions | None = None) -> None:
         app.router.routes.extend(module.router.routes)
     app.mount(STATIC_PATH, StaticFiles(directory=str(STATIC_DIR)), name="static")
     _install_page_errors(app)
+    app.add_middleware(ScopeOncePerRequest)
     check_web_declarations(app)
 
 
