@@ -69,6 +69,14 @@ class MemberRepository(Protocol):
 
     def list(self, *, limit: int = 100, offset: int = 0) -> Sequence[Member]: ...
     def count(self) -> int: ...
+    def served_by_organization(self, member_id: str, organization_id: str) -> bool:
+        """A provider of the organization is on the member's requests, authorizations or cases, or is
+        the member's PCP (the provider-user scope) — one query."""
+        ...
+
+    def on_caseload(self, member_id: str, staff_id: str) -> bool:
+        """An open case of the member is assigned to the staff record (the caseload scope)."""
+        ...
 
 
 class CoverageRepository(Protocol):

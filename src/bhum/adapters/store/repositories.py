@@ -17,10 +17,12 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
+    exists,
     func,
     insert,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -331,6 +333,32 @@ class SqlMemberRepository:
             select(MemberRow).order_by(MemberRow.member_id).limit(limit).offset(offset)
         )
         return [_member(r) for r in rows]
+
+    def served_by_organization(self, member_id: str, organization_id: str) -> bool:
+        """One indexed query: is a provider of the organization on the member's service requests,
+        authorizations or cases, or the member's PCP (the provider-user scope, docs/security.md)?"""
+        npis = union_all(
+            select(ServiceRequestRow.requesting_provider_npi.label("npi")).where(
+                ServiceRequestRow.member_id == member_id
+            ),
+            select(ServiceRequestRow.servicing_provider_npi).where(ServiceRequestRow.member_id == member_id),
+            select(AuthorizationRow.provider_npi).where(AuthorizationRow.member_id == member_id),
+            select(CaseRow.provider_npi).where(CaseRow.member_id == member_id),
+            select(MemberRow.pcp_npi).where(MemberRow.member_id == member_id),
+        ).subquery()
+        served = exists().where(
+            ProviderRow.organization_id == organization_id, ProviderRow.npi.in_(select(npis.c.npi))
+        )
+        return bool(self.session.scalar(select(served)))
+
+    def on_caseload(self, member_id: str, staff_id: str) -> bool:
+        """One indexed query: an open case of the member assigned to this staff record."""
+        found = exists().where(
+            CaseRow.assigned_staff_id == staff_id,
+            CaseRow.member_id == member_id,
+            CaseRow.status != CaseStatus.CLOSED.value,
+        )
+        return bool(self.session.scalar(select(found)))
 
     def count(self) -> int:
         return _count(self.session, MemberRow)
