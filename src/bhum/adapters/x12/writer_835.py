@@ -283,11 +283,33 @@ def _prepare(decisions: pa.Table) -> pa.Table:
                 else InputError("a required value is empty", field=name, record=f"row {row}", source=_SOURCE)
             )
     for name in _TEXT_COLUMNS:
+        if not _may_hold_delimiter(table.column(name)):
+            continue
         hits = pc.match_substring_regex(table.column(name), r"[*~:^\n]")
         if pc.any(hits).as_py():
             row = pc.index(hits, True).as_py()
             raise _row_error(table, row, f"contains an X12 delimiter ({_DELIMITERS})", name)
     return _grouped(table.combine_chunks())
+
+
+_DELIMITER_BYTES = np.zeros(256, dtype=bool)
+_DELIMITER_BYTES[[ord(c) for c in "*~:^\n"]] = True
+
+
+def _may_hold_delimiter(column: pa.ChunkedArray) -> bool:
+    """False when no delimiter byte is anywhere in the column's character data (one pass over the
+    bytes; the per-row regex then only runs to name the row). ASCII delimiters never occur inside
+    multi-byte UTF-8 characters, so a clean buffer means clean values."""
+    for chunk in column.chunks:
+        buffers = chunk.buffers()
+        data = buffers[2] if len(buffers) > 2 else None
+        if (
+            data is not None
+            and data.size
+            and bool(_DELIMITER_BYTES[np.frombuffer(data, dtype=np.uint8)].any())
+        ):
+            return True
+    return False
 
 
 def _codes(values: pa.Array) -> np.ndarray:
