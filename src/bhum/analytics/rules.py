@@ -208,7 +208,7 @@ class RuleContext:
         )
         if companions and prefixes:
             hit = hit | (
-                (t.claim_type == "institutional") & _in(_bill_type(t).substr(0, 2), prefixes)
+                (t.claim_type == "institutional") & _in(_prefix(_bill_type(t), 2), prefixes)
             ).fill_null(False)
         return hit
 
@@ -250,9 +250,23 @@ Rule = Callable[[RuleContext, RuleParams], ir.Table]
 # -- shared pieces ----------------------------------------------------------------------------------
 
 
+@ibis.udf.scalar.builtin(name="substring")  # type: ignore[untyped-decorator]
+def _substring(text: str, start: int, length: int) -> str:  # type: ignore[empty-body]
+    """SQL SUBSTRING(text, start, length), 1-based: the same built-in function on DuckDB and Spark.
+
+    Ibis's own ``substr`` compiles to a per-row CASE (for negative starts) that DuckDB can neither fold
+    nor push into the Parquet scan; on the diagnosis column that made every category test ~4x slower.
+    """
+
+
+def _prefix(text: ir.StringValue, length: int) -> ir.StringValue:
+    prefix: ir.StringValue = _substring(text, 1, length)
+    return prefix
+
+
 def _category(dx: ir.StringValue) -> ir.StringValue:
     """The ICD-10-CM category (first three characters) a code group is written in."""
-    return dx.substr(0, 3)
+    return _prefix(dx, 3)
 
 
 def _medical_shape(t: ir.Table) -> ir.Table:
@@ -262,7 +276,7 @@ def _medical_shape(t: ir.Table) -> ir.Table:
         day=t.claim_line_start_date.epoch_days().cast("int64"),
         dx_category=_category(t.diagnosis_code_1),
         bill_type_class=ibis.ifelse(
-            t.claim_type == "institutional", _bill_type(t).substr(0, 2), ibis.null("string")
+            t.claim_type == "institutional", _prefix(_bill_type(t), 2), ibis.null("string")
         ),
     )
 
@@ -312,7 +326,7 @@ def _flags(
 def _bill_type(t: ir.Table) -> ir.StringValue:
     """Bill type without the leading zero of the four-character form (0111 -> 111)."""
     code = t.bill_type_code
-    return ibis.ifelse(code.length() == 4, code.substr(1, 3), code)
+    return ibis.ifelse(code.length() == 4, _substring(code, 2, 3), code)
 
 
 def _level(t: ir.Table, p: RuleParams) -> ir.IntegerValue:
