@@ -169,6 +169,12 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", "/web/dashboards"): Probe("/web/dashboards", REPORT_READERS),
     ("GET", "/web/queue"): Probe("/web/queue", REVIEWERS),
     ("GET", "/web/opm"): Probe("/web/opm", REVIEWERS),  # opm.run
+    ("GET", "/web/opm/cases/{case_id}"): Probe(f"/web/opm/cases/{OPM_CASE_A}", REVIEWERS),  # opm.run
+    # OPM-06 determination (request.review; the service also requires a clinical reviewer role): an
+    # empty form passes access control and is refused naming the missing determination.
+    ("POST", "/web/opm/cases/{case_id}/determination"): Probe(
+        f"/web/opm/cases/{OPM_CASE_A}/determination", REVIEWERS, 422, form={}
+    ),
     ("GET", "/web/caseload"): Probe("/web/caseload", CASE_MANAGERS),  # case.manage, own caseload
     # The portal is for provider users; a form belongs to one organization (checked by the service).
     ("GET", "/web/portal"): Probe("/web/portal", PROVIDERS),

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bhum.domain.access import AuditAction, Permission, Role, User
 from bhum.domain.authorization import DecisionOutcome, Urgency
 from bhum.domain.cases import CaseProgram
+from bhum.domain.documentation_audit import audit_note, audit_plan
 from bhum.domain.errors import InputError, NotFound, PermissionDenied
 from bhum.domain.values import CPT, HCPCS, REVENUE, Code
-from bhum.services.access import authorize
+from bhum.services.access import ScopeResolver, authorize, authorize_member_access
 from bhum.services.audit import record_access
+from bhum.services.care_records import CareUnitOfWork
 from bhum.services.opm_records import OpmCaseState
 from bhum.services.unit_of_work import UnitOfWork
 from bhum.services.utilization import AuthorizationUse, authorization_use
@@ -563,3 +565,91 @@ def form_to_return(uow: UnitOfWork, viewer: User, case_id: str, *, now: datetime
             state=record.state.value,
             flag_rule_ids=record.flag_rule_ids,
         )
+
+
+# --- documentation gaps on a caseload (TCM-09 notes, TCM-10 plans) --------------------------------
+
+RECENT_NOTE_DAYS = 90  # "recent" progress notes: sessions within this many days before today
+
+
+@dataclass(frozen=True, slots=True)
+class NoteGap:
+    note_id: str
+    session_date: date | None
+    missing: tuple[str, ...]  # TCM-09 element names, in the seed's order
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentationGaps:
+    """One caseload member's documentation gaps as of ``as_of``."""
+
+    member_id: str
+    recent_notes: int  # notes with a session in the last RECENT_NOTE_DAYS days
+    note_gaps: tuple[NoteGap, ...]  # TCM-09: recent notes missing an element
+    plan_id: str | None  # the service plan in effect on as_of (TCM-10), None when none is
+    plan_missing_signatures: tuple[str, ...]  # TCM-10 signatures missing from that plan
+    plan_problems: tuple[str, ...]  # every TCM-10 gap of that plan, one sentence each
+
+    @property
+    def has_gaps(self) -> bool:
+        return bool(self.note_gaps or self.plan_id is None or self.plan_problems)
+
+
+def documentation_gaps(
+    uow: UnitOfWork,
+    viewer: User,
+    member_ids: Sequence[str],
+    *,
+    scopes: Callable[[UnitOfWork], ScopeResolver],
+    now: datetime,
+    as_of: date,
+    recent_days: int = RECENT_NOTE_DAYS,
+    original_signature_days: int = 30,
+) -> list[DocumentationGaps]:
+    """TCM-09 / TCM-10 for each member: the elements missing from their recent progress notes (a faxed
+    signature whose original is more than ``original_signature_days`` overdue counts as missing), and
+    the signatures missing from the service plan in effect on ``as_of`` (no plan in effect is a gap).
+    Each member is checked against the viewer's scope (refusals audited) and read once (audited)."""
+    if not isinstance(uow, CareUnitOfWork):
+        raise InputError("the store keeps no progress notes or service plans", field="uow")
+    out: list[DocumentationGaps] = []
+    since = as_of - timedelta(days=recent_days)
+    with uow:
+        resolver = scopes(uow)
+        for member_id in dict.fromkeys(member_ids):
+            authorize_member_access(
+                uow, viewer, Permission.CASE_READ, member_id, scopes=resolver, reason="documentation gaps",
+                now=now,
+            )  # fmt: skip
+            recent = [
+                s.note
+                for s in uow.progress_notes.for_member(member_id)
+                if s.note.session_date is not None and since <= s.note.session_date <= as_of
+            ]
+            gaps = []
+            for note in sorted(recent, key=lambda n: (n.session_date or date.min, n.note_id), reverse=True):
+                found = audit_note(note, as_of=as_of, original_signature_days=original_signature_days)
+                if found.missing:
+                    missing = tuple(e.value for e in found.missing)
+                    gaps.append(NoteGap(note.note_id, note.session_date, missing))
+            in_effect = [p for p in uow.service_plans.for_members([member_id]) if p.effective.contains(as_of)]
+            plan = max(in_effect, key=lambda p: (p.effective.start, p.plan.plan_id), default=None)
+            findings = audit_plan(plan.plan) if plan is not None else None
+            out.append(
+                DocumentationGaps(
+                    member_id=member_id,
+                    recent_notes=len(recent),
+                    note_gaps=tuple(gaps),
+                    plan_id=plan.plan.plan_id if plan is not None else None,
+                    plan_missing_signatures=tuple(s.value for s in findings.missing_signatures)
+                    if findings
+                    else (),
+                    plan_problems=findings.problems if findings else (),
+                )
+            )
+            record_access(
+                uow, viewer, AuditAction.READ, "documentation_gaps", member_id, member_id,
+                "documentation gaps", now, detail={"rules": "TCM-09,TCM-10"},
+            )  # fmt: skip
+        uow.commit()
+    return out

@@ -1,6 +1,7 @@
 """The case manager's page: their caseload with its TCM-06 size and status, open tasks soonest due
-first (TCM-07 outreach, TCM-08 monthly contact; overdue marked) and each member's consent status
-(COC-04, REG-06)."""
+first (TCM-07 outreach, TCM-08 monthly contact; overdue marked), each member's consent status
+(COC-04, REG-06) and documentation gaps (TCM-09 elements missing from recent progress notes, TCM-10
+signatures missing from the service plan in effect, or no plan in effect)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bhum.entrypoints.web.templating import render
 from bhum.services.care_records import CareUnitOfWork
 from bhum.services.case_management import list_open_tasks, view_caseload
 from bhum.services.consent import list_consents
+from bhum.services.metrics import RECENT_NOTE_DAYS, documentation_gaps
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,10 +54,26 @@ def caseload(
             "total": len(registry),
             "scopes": sorted({c.scope.value for c in in_effect}),
         }
+    gaps = documentation_gaps(
+        _care_uow(request),
+        principal.user,
+        [e.member_id for e in view.entries],
+        scopes=deps.scopes,
+        now=now,
+        as_of=today,
+    )
     return render(
         request,
         "caseload.html",
         principal,
-        {"view": view, "tasks": tasks, "now": now, "consents": consents},
+        {
+            "view": view,
+            "tasks": tasks,
+            "now": now,
+            "consents": consents,
+            "gaps": [g for g in gaps if g.has_gaps],
+            "recent_days": RECENT_NOTE_DAYS,
+            "today": today,
+        },
         title="Caseload",
     )
