@@ -284,3 +284,31 @@ def test_coverage_last_day(params: ClaimCheckParameters) -> None:
                                                           claim_line_end_date=date(2026, 3, 11)))  # fmt: skip
     assert [r["paid_units"] for r in rows] == [1, 0]
     assert rows[1]["carc"] == "204" and rows[1]["rule_id"] == "OPM-08"
+
+
+def test_opm07_discontinuation_denies_routine_outpatient_lines_too(params: ClaimCheckParameters) -> None:
+    """OPM-07: after the outreach authorization for routine psychotherapy is discontinued, later
+    claims for that service from that provider are denied; earlier ones and other services still pay."""
+    auth = iop_auth(
+        code_system="http://www.ama-assn.org/go/cpt",
+        code="90837",
+        start_date=date(2026, 1, 1),
+        end_date=date(2026, 12, 31),
+        status="discontinued",
+        status_since=date(2026, 3, 15),
+    )
+    ref = reference(birth_date=date(1990, 1, 1), authorizations=[auth])
+
+    def psychotherapy(n: int, code: str, day: date) -> dict[str, object]:
+        return claim_line(
+            n, hcpcs_code=code, hcpcs_modifier_1=None, hcpcs_modifier_2=None, activity_code=None,
+            claim_line_start_date=day, claim_line_end_date=day, billing_npi=IOP_NPI,
+        )  # fmt: skip
+
+    before = psychotherapy(1, "90837", date(2026, 3, 14))
+    after = psychotherapy(2, "90837", date(2026, 3, 15))
+    other = psychotherapy(3, "90834", date(2026, 3, 16))
+    rows = decide(params, ref, before, after, other)
+    assert [r["paid_units"] > 0 for r in rows] == [True, False, True]
+    assert (rows[1]["rule_id"], rows[1]["carc"]) == ("OPM-07", "197")
+    assert "discontinued" in rows[1]["reason"]

@@ -476,12 +476,25 @@ def check_with(
         i AS (SELECT *, sum(starts_island) OVER (PARTITION BY member_id ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS island FROM b)
         SELECT member_id, min(s) AS s, max(e) AS e FROM i GROUP BY member_id, island
         """,
+        # OPM-07: any line for a service, provider and date that an authorization discontinued by the
+        # outpatient program covered — routine outpatient codes included, not only preauthorized ones.
+        f"""
+        CREATE OR REPLACE TEMP TABLE discontinued_lines AS
+        SELECT DISTINCT c.pos
+        FROM claims_in c JOIN ref_auth a
+          ON a.member_id = c.member_id AND a.status = 'discontinued'
+         AND a.status_since <= c.claim_line_start_date AND a.start_date <= c.claim_line_start_date
+         AND (a.end_date IS NULL OR c.claim_line_start_date <= a.end_date)
+         AND a.provider_npi IN (c.billing_npi, c.rendering_npi)
+         AND ((a.code_system IN ({_sql_text(HCPCS)}, {_sql_text(CPT)}) AND a.code = c.hcpcs_code)
+              OR (a.code_system = {_sql_text(REVENUE)} AND a.code = c.revenue_center_code))
+        """,
         f"""
         CREATE OR REPLACE TEMP TABLE keys AS
         SELECT c.pos,
           bh.member_id IS NOT NULL AS covered,
-          {_code_test([p.tcm_service.code, *per_diem_proc, *preauth_proc, *testing_proc, *bundled_proc], [*per_diem_rev, *preauth_rev])}
-            AS closer_look,
+          ({_code_test([p.tcm_service.code, *per_diem_proc, *preauth_proc, *testing_proc, *bundled_proc], [*per_diem_rev, *preauth_rev])}
+            OR c.pos IN (SELECT pos FROM discontinued_lines)) AS closer_look,
           hash(c.member_id, c.claim_line_start_date, coalesce(c.claim_line_end_date, c.claim_line_start_date),
                c.hcpcs_code, c.revenue_center_code, concat_ws(',', {", ".join(f"c.{m}" for m in _MODIFIERS)}),
                c.service_unit_quantity::DOUBLE, c.billing_npi, c.rendering_npi, c.charge_amount::DOUBLE,
@@ -602,6 +615,9 @@ def check_with(
         CREATE OR REPLACE TEMP TABLE needs_auth AS
         SELECT pos, member_id, service_date, hcpcs_code, revenue_center_code, billing_npi, rendering_npi
         FROM lines WHERE needs_auth_code
+        UNION
+        SELECT pos, member_id, service_date, hcpcs_code, revenue_center_code, billing_npi, rendering_npi
+        FROM lines WHERE NOT needs_auth_code AND pos IN (SELECT pos FROM discontinued_lines)
         UNION ALL
         SELECT t.pos, t.member_id, t.service_date, t.hcpcs_code, t.revenue_center_code, t.billing_npi,
                t.rendering_npi
