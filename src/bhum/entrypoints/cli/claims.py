@@ -14,16 +14,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bhum.adapters.claims_engine import DuckDbClaimsEngine, population_reference, read_claims
+from bhum.adapters.claims_engine import CHECK_COLUMNS, DuckDbClaimsEngine, population_reference, read_claims
 from bhum.adapters.claims_engine.remittance import write_decisions
 from bhum.bootstrap import Application
 from bhum.domain.errors import BhumError
 from bhum.services.claims import (
     CheckResult,
-    ReferenceTables,
     check_batch,
+    check_batch_against_store,
     check_parameters,
-    reference_from_uow,
     store_has_population,
 )
 
@@ -38,15 +37,13 @@ def _application(ctx: typer.Context) -> Application:
     return deps
 
 
-def _store_reference(deps: Application, member_ids: list[str]) -> ReferenceTables | None:
-    """The store's reference data, or None when the store is unreachable or holds no members."""
+def _store_has_population(deps: Application) -> bool:
+    """True when the store is reachable and holds members to check against."""
     try:
         with deps.uow_factory() as uow:
-            if not store_has_population(uow):
-                return None
-            return reference_from_uow(uow, member_ids)
+            return store_has_population(uow)
     except Exception:  # an unmigrated or absent database is "no store" for a file-only check
-        return None
+        return False
 
 
 @app.command("check")
@@ -71,20 +68,28 @@ def check(
     console = Console(stderr=True)
     try:
         parameters = check_parameters(deps.packs)
-        batch = read_claims(inputs)
+        batch = read_claims(inputs, columns=CHECK_COLUMNS)
+        engine = DuckDbClaimsEngine(threads=threads)
         if population is not None:
-            reference = population_reference(population)
+            # Files only: the population directory is the reference, no member data is read from the store.
+            result = check_batch(batch, population_reference(population), parameters, engine)
         else:
-            ids = sorted({m for m in batch.lines.column("member_id").to_pylist() if m})
-            found = _store_reference(deps, ids)
-            if found is None:
+            if not _store_has_population(deps):
                 console.print(
                     "[red]error:[/red] no reference data: the store holds no members. Give --population DIR "
                     "(a `bhum synth` directory) or load the store with `bhum db load DIR`."
                 )
                 raise typer.Exit(2)
-            reference = found
-        result = check_batch(batch, reference, parameters, DuckDbClaimsEngine(threads=threads))
+            # The store's members, coverage and authorizations are read through the audited service.
+            result = check_batch_against_store(
+                deps.uow_factory,
+                batch,
+                parameters,
+                engine,
+                actor="system:cli",
+                now=deps.clock(),
+                reason="bhum claims check",
+            )
         now = deps.clock()
         written = write_decisions(
             result.decisions,

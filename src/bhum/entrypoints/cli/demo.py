@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bhum.adapters.claims_engine import DuckDbClaimsEngine, read_claims
+from bhum.adapters.claims_engine import CHECK_COLUMNS, DuckDbClaimsEngine, read_claims
 from bhum.adapters.claims_engine.remittance import write_decisions
 from bhum.adapters.letters import write as write_letter
 from bhum.adapters.synth import generate_population, require_valid_population
@@ -242,7 +242,7 @@ def _outpatient_management(
 
 def _claims(app: Application, bar: Progress, population_dir: Path, now: datetime, figures: Figures) -> None:
     task = bar.add_task("claim checks", total=1)
-    batch = read_claims([population_dir / "medical_claim.parquet"])
+    batch = read_claims([population_dir / "medical_claim.parquet"], columns=CHECK_COLUMNS)
     result = check_batch_against_store(
         app.uow_factory,
         batch,
