@@ -178,6 +178,10 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", "/web/caseload"): Probe("/web/caseload", CASE_MANAGERS),  # case.manage, own caseload
     # The portal is for provider users; a form belongs to one organization (checked by the service).
     ("GET", "/web/portal"): Probe("/web/portal", PROVIDERS),
+    # Provider portal, phase 2: only provider users (the service refuses other roles holding the permission).
+    ("GET", "/web/portal/claims"): Probe("/web/portal/claims", PROVIDERS),
+    ("GET", "/web/portal/requests/new"): Probe("/web/portal/requests/new", PROVIDERS),
+    ("POST", "/web/portal/requests"): Probe("/web/portal/requests", PROVIDERS, 422, form={}),
     ("GET", "/web/portal/forms/{case_id}"): Probe(f"/web/portal/forms/{OPM_CASE_A}", frozenset({"prov-own"})),
     ("POST", "/web/portal/forms/{case_id}"): Probe(
         f"/web/portal/forms/{OPM_CASE_A}", frozenset({"prov-own"}), 422, form={}

@@ -15,6 +15,11 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
 
 from bhum.domain.access import AuditAction, Permission, Role, User
 from bhum.domain.authorization import DecisionOutcome, Urgency
@@ -653,3 +658,115 @@ def documentation_gaps(
             )  # fmt: skip
         uow.commit()
     return out
+
+
+# --- claim decisions in the provider portal -------------------------------------------------------
+
+CLAIM_LINE_FIELDS = (
+    "claim_id", "claim_line_number", "member_id", "billing_npi", "rendering_npi", "service_date",
+    "hcpcs_code", "revenue_center_code", "billed_units", "paid_units", "denied_units", "paid_amount",
+    "status", "carc", "rarc", "rule_id", "reason", "authorization_id",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimDecisions:
+    """The newest claim check's lines billed or rendered by the organization's providers."""
+
+    organization_id: str
+    check: str | None  # the check's folder name (None: no check on file)
+    checked_at: datetime | None
+    lines: tuple[dict[str, object], ...]
+    total: int  # the organization's lines in that check (``lines`` may be cut at the limit)
+
+
+def latest_decisions_file(folders: Sequence[Path]) -> Path | None:
+    """The newest ``decisions.jsonl`` under the claim-check folders (``<folder>/<check>/`` as the claims
+    API writes them, or ``<folder>/`` itself as the demo does)."""
+    found = [
+        path
+        for folder in folders
+        if folder.is_dir()
+        for path in (folder / "decisions.jsonl", *folder.glob("*/decisions.jsonl"))
+        if path.is_file()
+    ]
+    return max(found, key=lambda p: (p.stat().st_mtime, str(p)), default=None)
+
+
+def provider_claim_decisions(
+    uow: UnitOfWork,
+    viewer: User,
+    *,
+    read_lines: Callable[[frozenset[str]], tuple[Path | None, list[dict[str, object]]]],
+    now: datetime,
+    limit: int = 200,
+) -> ClaimDecisions:
+    """A provider user's claim decisions: the lines of the newest claim check whose billing or rendering
+    NPI is one of the organization's providers (``read_lines`` is given those NPIs and returns the file
+    read and its matching lines). Other organizations' lines are never returned; each member shown is
+    an audited read."""
+    organization_id = _require_provider(viewer)
+    authorize(viewer, Permission.AUTHORIZATION_READ)
+    with uow:
+        npis = frozenset(p.npi for p in uow.providers.for_organization(organization_id))
+        source, rows = read_lines(npis) if npis else (None, [])
+        mine = [
+            {k: r.get(k) for k in CLAIM_LINE_FIELDS}
+            for r in rows
+            if r.get("billing_npi") in npis or r.get("rendering_npi") in npis
+        ]
+        shown = tuple(mine[:limit])
+        for member_id in dict.fromkeys(str(r["member_id"]) for r in shown if r.get("member_id")):
+            record_access(
+                uow, viewer, AuditAction.READ, "claim_decisions", organization_id, member_id,
+                "provider portal claim decisions", now,
+            )  # fmt: skip
+        uow.commit()
+    checked_at = datetime.fromtimestamp(source.stat().st_mtime, tz=now.tzinfo) if source else None
+    return ClaimDecisions(
+        organization_id, source.parent.name if source else None, checked_at, shown, len(mine)
+    )
+
+
+def decision_lines_reader(
+    folders: Sequence[Path],
+) -> Callable[[frozenset[str]], tuple[Path | None, list[dict[str, object]]]]:
+    """``read_lines`` for ``provider_claim_decisions``: the newest decisions file under ``folders``,
+    filtered to the NPIs column-wise (Arrow) before any row becomes a Python object."""
+
+    def read(npis: frozenset[str]) -> tuple[Path | None, list[dict[str, object]]]:
+        path = latest_decisions_file(folders)
+        if path is None:
+            return None, []
+        try:
+            table = pa_json.read_json(path)
+        except pa.ArrowInvalid as exc:
+            raise InputError(
+                f"the claim decisions file cannot be read: {exc}", field="decisions", source=str(path)
+            ) from exc
+        missing = [c for c in ("billing_npi", "rendering_npi") if c not in table.column_names]
+        if missing:
+            raise InputError(
+                "the claim decisions file lacks the NPI columns", field=missing[0], source=str(path)
+            )
+        wanted = pa.array(sorted(npis), pa.string())
+        keep = pc.or_(
+            pc.fill_null(
+                pc.is_in(pc.cast(table.column("billing_npi"), pa.string()), value_set=wanted), False
+            ),
+            pc.fill_null(
+                pc.is_in(pc.cast(table.column("rendering_npi"), pa.string()), value_set=wanted), False
+            ),
+        )
+        columns = [c for c in CLAIM_LINE_FIELDS if c in table.column_names]
+        return path, table.filter(keep).select(columns).to_pylist()
+
+    return read
+
+
+def organization_providers(uow: UnitOfWork, viewer: User) -> list[tuple[str, str]]:
+    """(NPI, name) of the provider user's organization, for the request form's servicing provider."""
+    organization_id = _require_provider(viewer)
+    authorize(viewer, Permission.REQUEST_SUBMIT)
+    with uow:
+        return sorted((p.npi, p.name) for p in uow.providers.for_organization(organization_id))
