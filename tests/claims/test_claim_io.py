@@ -13,9 +13,10 @@ from bhum.adapters.claims_engine import DuckDbClaimsEngine, read_claims
 from bhum.adapters.claims_engine.remittance import write_decisions
 from bhum.domain.claim_edits import ClaimCheckParameters
 from bhum.services.claims import check_batch
-from tests.claims.conftest import REPO, reference
+from tests.claims.conftest import reference
+from tests.conftest import shared_fixtures
 
-X12_SAMPLES = sorted((REPO.parent / "shared" / "fixtures" / "x12").glob("837_*/*"))
+X12_SAMPLES = shared_fixtures("x12/837_*/*")
 HEADER = (
     "claim_id,claim_line_number,member_id,claim_line_start_date,claim_line_end_date,service_unit_quantity,"
     "hcpcs_code,hcpcs_modifier_1,hcpcs_modifier_2,billing_npi,rendering_staff_id,charge_amount,"

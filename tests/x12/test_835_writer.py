@@ -24,10 +24,11 @@ from bhum.adapters.x12 import (
     write_835_file,
 )
 from bhum.domain.errors import InputError
+from tests.conftest import shared_dir, shared_fixtures
 
 CMHC = "1234567893"
 OPBH = "1999999984"
-FIXTURES = Path("/work/shared/fixtures/x12/835_005010X221A1")
+FIXTURES = shared_dir() / "fixtures" / "x12" / "835_005010X221A1"
 
 RUN = PaymentRun(
     payer=Payer(
@@ -222,7 +223,7 @@ def test_write_835_file_and_arrow_input(tmp_path: Path) -> None:
     assert not (tmp_path / "remit.835.partial").exists()
 
 
-@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.835")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", shared_fixtures("x12/835_005010X221A1/*.835"), ids=lambda p: p.name)
 def test_shared_835_samples_parse(path: Path) -> None:
     with X12ModelReader(str(path)) as reader:
         models: list[Any] = list(reader.models())

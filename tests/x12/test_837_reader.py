@@ -18,11 +18,10 @@ from bhum.adapters.x12 import (
     read_837_text,
 )
 from bhum.domain.errors import InputError
+from tests.conftest import shared_dir, shared_fixtures
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "x12"
-if not FIXTURES.is_dir():  # the shared tree sits next to the checkout
-    FIXTURES = Path("/work/shared/fixtures/x12")
-SAMPLES = sorted([*FIXTURES.glob("837_005010X222A2/*"), *FIXTURES.glob("837_005010X223A3/*")])
+FIXTURES = shared_dir() / "fixtures" / "x12"
+SAMPLES = [*shared_fixtures("x12/837_005010X222A2/*"), *shared_fixtures("x12/837_005010X223A3/*")]
 
 
 def test_there_are_samples_to_read() -> None:
