@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 import uvicorn
+from starlette.types import ASGIApp
 
 from bhum.entrypoints.web import create_web_app
 from tests.conftest import require
-from tests.web.world import World, build_world
+from tests.web.world import build_world
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,11 +39,12 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, world: World) -> None:
-        self.world = world
+    """An ASGI app served by uvicorn in a daemon thread on 127.0.0.1 and a free port."""
+
+    def __init__(self, app: ASGIApp) -> None:
         self.port = _free_port()
         config = uvicorn.Config(
-            create_web_app(world.deps()),
+            app,
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
@@ -73,7 +75,7 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("browser")
     world = build_world(f"sqlite:///{folder / 'bhum.sqlite3'}", data_dir=folder)
-    with Server(world) as running:
+    with Server(create_web_app(world.deps())) as running:
         yield running
     world.store.dispose()
 
