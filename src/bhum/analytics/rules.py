@@ -101,11 +101,13 @@ class RuleContext:
     Given the rules about to run (``plan``), the context narrows the claims once, set-based and on the
     engine itself: only the members with a behavioral-health diagnosis, service or psychotropic
     fill, only the lines and fills some rule's code sets can match, only the dates the longest window
-    reaches, only the columns the rules read. The narrowed tables are cached on the engine (a DuckDB
-    temporary table, a cached Spark DataFrame) and shared by every rule, so the full claims files are
-    scanned twice in a run (validation, narrowing) instead of once per rule. A single rule gets the
-    same filters pushed into its own scan, and nothing cached; without a plan the rules read the
-    validated tables directly (same results, slower).
+    reaches, only the columns the rules read, plus what the rules derive per line (day number, ICD-10-CM
+    category, bill type class) computed once. The narrowed tables (and the candidate members) are
+    cached on the engine (DuckDB temporary tables, cached Spark DataFrames: three per run, never one
+    per rule) and shared by every rule, so the full claims files are scanned a few times in a run
+    (validation, candidates, narrowing) instead of once per rule. A single rule gets the same filters
+    pushed into its own scan, and nothing cached; without a plan the rules read the validated tables
+    directly (same results, slower).
     """
 
     def __init__(self, source: ClaimsSource, as_of: date, rules: Sequence[RuleParams] = ()) -> None:
