@@ -799,16 +799,37 @@ class SqlAuthorizationRepository:
         )
 
     def _from_row(self, row: AuthorizationRow) -> Authorization:
-        codes = self.session.scalars(
-            select(AuthorizationCodeRow)
-            .where(AuthorizationCodeRow.authorization_id == row.authorization_id)
-            .order_by(AuthorizationCodeRow.position)
-        )
-        history = self.session.scalars(
-            select(StatusChangeRow)
-            .where(StatusChangeRow.authorization_id == row.authorization_id)
-            .order_by(StatusChangeRow.seq)
-        )
+        return self._from_rows([row])[0]
+
+    def _from_rows(self, rows: Iterable[AuthorizationRow]) -> list[Authorization]:
+        """Authorizations with their codes and status history: two queries per chunk of rows, not
+        two per authorization (the provider utilization view reads many at once)."""
+        out: list[Authorization] = []
+        pending = list(rows)
+        for start in range(0, len(pending), 500):
+            chunk = pending[start : start + 500]
+            ids = [r.authorization_id for r in chunk]
+            codes: dict[str, list[AuthorizationCodeRow]] = {i: [] for i in ids}
+            for c in self.session.scalars(
+                select(AuthorizationCodeRow)
+                .where(AuthorizationCodeRow.authorization_id.in_(ids))
+                .order_by(AuthorizationCodeRow.authorization_id, AuthorizationCodeRow.position)
+            ):
+                codes[c.authorization_id].append(c)
+            history: dict[str, list[StatusChangeRow]] = {i: [] for i in ids}
+            for h in self.session.scalars(
+                select(StatusChangeRow)
+                .where(StatusChangeRow.authorization_id.in_(ids))
+                .order_by(StatusChangeRow.authorization_id, StatusChangeRow.seq)
+            ):
+                history[h.authorization_id].append(h)
+            out.extend(self._build(r, codes[r.authorization_id], history[r.authorization_id]) for r in chunk)
+        return out
+
+    @staticmethod
+    def _build(
+        row: AuthorizationRow, codes: Sequence[AuthorizationCodeRow], history: Sequence[StatusChangeRow]
+    ) -> Authorization:
         return Authorization(
             authorization_id=row.authorization_id,
             member_id=row.member_id,
@@ -843,7 +864,7 @@ class SqlAuthorizationRepository:
             .where(AuthorizationRow.member_id == member_id)
             .order_by(AuthorizationRow.start_date, AuthorizationRow.authorization_id)
         )
-        return [self._from_row(r) for r in rows]
+        return self._from_rows(rows)
 
     def for_provider(self, npi: str) -> Sequence[Authorization]:
         # provider_npi is indexed: the utilization view reads one provider without paging members.
@@ -852,7 +873,7 @@ class SqlAuthorizationRepository:
             .where(AuthorizationRow.provider_npi == npi)
             .order_by(AuthorizationRow.start_date, AuthorizationRow.authorization_id)
         )
-        return [self._from_row(r) for r in rows]
+        return self._from_rows(rows)
 
     def active_on(self, member_id: str, day: date) -> Sequence[Authorization]:
         rows = self.session.scalars(
