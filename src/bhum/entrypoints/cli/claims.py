@@ -126,8 +126,9 @@ def _report(result: CheckResult, written: dict[str, Path]) -> None:
             where.append(f"line {line.line}")
         if line.field:
             where.append(f"field {line.field}")
-        console.print(f"rejected: {', '.join(str(w) for w in where)}: {line.message}", markup=False)
+        # Plain echo, not rich: a long file path must not be wrapped mid-name.
+        typer.echo(f"rejected: {', '.join(str(w) for w in where)}: {line.message}")
     if len(result.rejected) > 20:
         console.print(f"... and {len(result.rejected) - 20} more rejected lines (see rejected.csv)")
     for kind, path in written.items():
-        console.print(f"{kind}: {path}", markup=False)
+        typer.echo(f"{kind}: {path}")
