@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -32,9 +33,9 @@ def _world() -> World:
             world.uow(), actor="system:test", username="director", label="schemathesis", now=world.clock(),
             ttl=timedelta(days=1),
         ).token  # fmt: skip
-    world = _state["world"]
-    assert isinstance(world, World)
-    return world
+    found = _state["world"]
+    assert isinstance(found, World)
+    return found
 
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_web_app(_world().deps()))
@@ -53,7 +54,7 @@ def _dispose() -> Iterator[None]:
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
-def test_api_conforms_to_its_schema(case: schemathesis.Case) -> None:
+def test_api_conforms_to_its_schema(case: schemathesis.Case[Any]) -> None:
     case.call_and_validate(
         headers={"Authorization": f"Bearer {_state['token']}"},
         checks=[not_a_server_error, response_schema_conformance],
