@@ -1,18 +1,21 @@
 """Benchmark: the whole opm-analytics catalog over a generated population (issue 4, "Measured").
 
 For each size (default 100,000 and 1,000,000 members) it prints open+validate, catalog and end-to-end
-seconds (wall and CPU) and the peak RSS, plus flags per rule; then, at the comparison size, three rules
-(CI-T1017-DAILY, CI-RX-PRESCRIBERS, CI-SAA-PDC) as the product runs them in Ibis against the same rule
-hand-written as plain DuckDB SQL and as a straightforward pandas version, as ratios. It asserts nothing
-about time.
+seconds (wall and CPU), the peak RSS and the load average, plus flags per rule and the growth; then, at
+each comparison size (default the same two), three rules (CI-T1017-DAILY, CI-RX-PRESCRIBERS,
+CI-SAA-PDC) as the product runs them in Ibis against the same rule hand-written as plain DuckDB SQL
+and as a straightforward pandas version. All three return the rule's flag rows with the evidence
+list and latest date, and are asserted equal before the ratios are printed. It asserts nothing about
+time.
 
 The population is the product's generator (`bhum synth`, bhum.adapters.synth.generate_population),
-written once per (members, seed) into a cache directory and reused by later runs. Each size runs in its
-own child process so its peak RSS is its own. Timings are the best of ``--repeat`` runs: the machine's
-two cores are shared, and the minimum is the least disturbed figure.
+written once per (members, seed) into a cache directory and reused by later runs. Each size and each
+comparison runs in its own child process so its peak RSS is its own. Timings are the best of
+``--repeat`` runs: the machine's two cores are shared, and the minimum is the least disturbed figure.
 
     .venv/bin/python benchmarks/bench_opm_catalog.py                       # 100,000 and 1,000,000
-    .venv/bin/python benchmarks/bench_opm_catalog.py --sizes 20000 --compare-members 20000
+    .venv/bin/python benchmarks/bench_opm_catalog.py --sizes 20000 --compare-sizes 20000
+    .venv/bin/python benchmarks/bench_opm_catalog.py --sizes none          # the comparison only
 """
 
 from __future__ import annotations
