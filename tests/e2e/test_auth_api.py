@@ -20,6 +20,7 @@ from bhum.config import Settings
 from bhum.domain.access import Role, User
 from bhum.entrypoints.api.app import create_app
 from bhum.entrypoints.api.dependencies import ApiDependencies
+from bhum.policy import load_packs
 from bhum.services.access import issue_token
 from bhum.services.directory import UowMemberDirectory, UowScopeResolver
 from bhum.services.unit_of_work import UnitOfWork
@@ -49,6 +50,7 @@ def api(tmp_path: Path) -> Iterator[tuple[TestClient, SqlStore, dict[str, str]]]
     settings = Settings.from_env(
         {"BHUM_DATA_DIR": str(tmp_path), "BHUM_DATABASE_URL": url, "BHUM_PACKS_DIR": str(REPO / "packs")}
     )
+    registry = load_packs(REPO / "packs")
     deps = ApiDependencies(
         uow_factory=factory,
         clock=lambda: NOW,
@@ -56,6 +58,7 @@ def api(tmp_path: Path) -> Iterator[tuple[TestClient, SqlStore, dict[str, str]]]
         password_hasher=Argon2PasswordHasher.fast_for_tests(),
         members=UowMemberDirectory,
         scopes=UowScopeResolver,
+        packs=lambda: registry,  # as the composition root wires it (api/main.py dependencies_for)
     )
     try:
         yield TestClient(create_app(deps)), store, tokens

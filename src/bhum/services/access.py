@@ -495,5 +495,6 @@ def view_member(
     if summary is None:
         raise NotFound("no such member")
     # member_id is a deny-listed key: the logging processor redacts it.
-    log.info("member record read", member_id=member_id, user_id=viewer.id)
+    # The audit trail names the member; the application log never does.
+    log.info("member record read", user_id=viewer.id)
     return summary

@@ -51,13 +51,13 @@ def _holidays(first: date, last: date) -> frozenset[date]:
 
 
 def engine_for(deps: ApiDependencies) -> Engine:
-    packs = getattr(deps, "packs", None) or _packs(deps.settings.packs_dir)
+    # The composition root's registry when it offers one, else the packs folder of the settings.
+    packs = deps.packs() if deps.packs is not None else _packs(deps.settings.packs_dir)
     return Engine(packs, deps.settings.plan_time_zone, _holidays)
 
 
 def uow_for(deps: ApiDependencies) -> UnitOfWork:
-    factory = getattr(deps, "auth_uow_factory", None) or deps.uow_factory
-    uow: UnitOfWork = factory()
+    uow: UnitOfWork = deps.uow_factory()
     return uow
 
 
