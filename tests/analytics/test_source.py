@@ -9,6 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from bhum.adapters.synth import generate_population
+from bhum.analytics.catalog import load_catalog
+from bhum.analytics.runner import run_catalog
 from bhum.analytics.source import ClaimsSource
 from bhum.domain.errors import InputError
 
@@ -133,3 +135,27 @@ def test_typed_parquet_bad_value_names_the_row(tmp_path: Path, column: str, bad:
     assert caught.value.source is not None and caught.value.source.endswith("medical_claim.parquet")
     assert (caught.value.record, caught.value.field) == (42, column)
     assert words in caught.value.message
+
+
+def test_tables_in_a_duckdb_database_file_read_like_the_files(tmp_path: Path) -> None:
+    """ClaimsSource.from_duckdb reads the contract tables from a DuckDB database file (read-only) and
+    the rules give the same flags as from the Parquet files (OPM-03); a missing required table is
+    reported by name."""
+    import duckdb
+
+    from tests.analytics.conftest import AS_OF, fill, make_source
+
+    rx = [fill("M1", f"2026-0{m}-01", "antidepressant", 30, prescriber=f"100000000{m}") for m in (3, 4, 5, 6)]
+    files = make_source(tmp_path, pharmacy=rx)
+    database = tmp_path / "claims.duckdb"
+    with duckdb.connect(str(database)) as con:
+        for name in ("medical_claim", "pharmacy_claim", "eligibility", "member_residence"):
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{tmp_path / name}.parquet')")
+    catalog = load_catalog()
+    from_db = run_catalog(ClaimsSource.from_duckdb(database), catalog, AS_OF, rule_ids=["CI-RX-PRESCRIBERS"])
+    from_files = run_catalog(files, catalog, AS_OF, rule_ids=["CI-RX-PRESCRIBERS"])
+    assert [r["member_id"] for r in from_db.to_pylist()] == ["M1"]
+    assert from_db.to_pylist() == from_files.to_pylist()
+    with pytest.raises(InputError) as error:
+        ClaimsSource.from_duckdb(database, names={"pharmacy_claim": "no_such_table"})
+    assert error.value.field == "pharmacy_claim"

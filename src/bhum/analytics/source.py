@@ -109,7 +109,7 @@ class ClaimsSource:
         PySpark ...); ``names`` maps a contract table to the database table name."""
         names = dict(names or {})
         backend = str(con.name)
-        existing = set(con.list_tables())
+        existing = _table_names(con)
         tables: dict[str, ir.Table] = {}
         for name, contract in CONTRACTS.items():
             db_name = names.get(name, name)
@@ -137,6 +137,15 @@ class ClaimsSource:
                 con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "bhum_{name}" AS {sql}')
                 tables[name] = con.table(f"bhum_{name}")
         return cls(con, tables, backend)
+
+
+def _table_names(con: Any) -> set[str]:
+    """The tables (and views) a connection can read. On DuckDB they are read from the catalog directly:
+    Ibis 12's ``list_tables`` calls a DuckDB result method that DuckDB 2.0 removed."""
+    if str(con.name) == "duckdb":
+        rows = con.con.sql("SELECT table_name FROM information_schema.tables").fetchall()
+        return {str(name) for (name,) in rows}
+    return set(con.list_tables())
 
 
 # -- reading ----------------------------------------------------------------------------------------
