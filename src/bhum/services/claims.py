@@ -12,7 +12,7 @@ directory (``bhum.adapters.claims_engine.population_reference``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -255,7 +255,11 @@ _RULE_BACKED = frozenset(e.value for e in Edit) - {
 
 
 def reference_from_uow(
-    uow: UnitOfWork, member_ids: Sequence[str], *, history: pa.Table | None = None
+    uow: UnitOfWork,
+    member_ids: Sequence[str],
+    *,
+    history: pa.Table | None = None,
+    units_used: Mapping[str, float] | None = None,
 ) -> ReferenceTables:
     """The store's members, coverage, residence, providers, staff and authorizations for the members of a
     batch. Reads member by member through the repositories (the store has no bulk export); use a
@@ -295,7 +299,11 @@ def reference_from_uow(
                 auths["start_date"].append(auth.span.start)
                 auths["end_date"].append(auth.span.end)
                 auths["units_authorized"].append(auth.units_authorized)
-                auths["units_used"].append(auth.units_used)
+                auths["units_used"].append(
+                    int(units_used[auth.authorization_id])
+                    if units_used is not None and auth.authorization_id in units_used
+                    else auth.units_used
+                )
                 auths["status"].append(auth.status.value)
                 auths["status_since"].append(since)
     providers: dict[str, list[object]] = {n: [] for n in PROVIDER_CONTRACTS_SCHEMA.names}
@@ -382,11 +390,31 @@ def check_batch_against_store(
     history: pa.Table | None = None,
 ) -> CheckResult:
     """Check a batch against the store's records; the read of member data is audited (one event per
-    batch, naming how many members were read, never who)."""
+    batch, naming how many members were read, never who).
+
+    With the store's paid-unit history (MN-04): the member's earlier paid lines count toward the
+    T1017 caps, each authorization's units used are the units paid against it by earlier claims (a
+    re-check of the same batch never counts a line against itself), and after the check the batch's
+    paid units are recorded and every authorization it touched carries its new units used."""
+    # paid_units builds on this module's history schema, so it is imported here, not at the top.
+    from bhum.services.paid_units import (
+        batch_keys,
+        has_paid_unit_history,
+        paid_history_for_batch,
+        record_paid_units,
+    )
+
     member_ids = batch.lines.column("member_id").to_pylist() if batch.lines.num_rows else []
     ids = sorted({m for m in member_ids if m})
+    keep_history = False
     with uow_factory() as uow:
-        reference = reference_from_uow(uow, ids, history=history)
+        used: dict[str, float] | None = None
+        if has_paid_unit_history(uow):
+            keep_history = True
+            if history is None:
+                history = paid_history_for_batch(uow, batch.lines)
+            used = units_used_by_authorization(uow, ids, exclude=batch_keys(batch.lines, "claim lines"))
+        reference = reference_from_uow(uow, ids, history=history, units_used=used)
         record_access(
             uow,
             actor,
@@ -399,7 +427,60 @@ def check_batch_against_store(
             detail={"members": str(len(ids))},
         )
         uow.commit()
-    return check_batch(batch, reference, parameters, engine)
+    result = check_batch(batch, reference, parameters, engine)
+    if keep_history:
+        record_paid_units(uow_factory, result.decisions, parameters, actor=actor, now=now, reason=reason)
+        sync_units_used(uow_factory, ids, actor=actor, now=now, reason=reason)
+    return result
+
+
+def units_used_by_authorization(
+    uow: UnitOfWork, member_ids: Sequence[str], *, exclude: Collection[tuple[str, int]] = ()
+) -> dict[str, float]:
+    """Units paid against each authorization of these members, from the stored paid lines (leaving
+    out the ``exclude`` claim lines). Every authorization with a paid line is named, with 0 when all
+    of its lines are excluded."""
+    from bhum.services.paid_units import paid_unit_history
+
+    history = paid_unit_history(uow)
+    totals: dict[str, float] = {}
+    for line in history.for_members(member_ids):
+        if line.authorization_id:
+            totals.setdefault(line.authorization_id, 0.0)
+    skip = set(exclude)
+    for line in history.for_members(member_ids, exclude=skip):
+        if line.authorization_id:
+            totals[line.authorization_id] += line.paid_units
+    return totals
+
+
+def sync_units_used(
+    uow_factory: Callable[[], UnitOfWork],
+    member_ids: Sequence[str],
+    *,
+    actor: str,
+    now: datetime,
+    reason: str,
+) -> int:
+    """MN-04: set each authorization's units used to the units paid against it; returns how many changed."""
+    changed = 0
+    with uow_factory() as uow:
+        totals = units_used_by_authorization(uow, member_ids)
+        for authorization_id, units in sorted(totals.items()):
+            auth = uow.authorizations.get(authorization_id)
+            if auth is None or auth.units_used == int(units):
+                continue
+            auth.units_used = int(units)
+            uow.authorizations.save(auth)
+            changed += 1
+        if changed:
+            what = f"{changed} authorizations"
+            record_access(
+                uow, actor, AuditAction.UPDATE, "authorization", what, None, reason, now,
+                detail={"units_used_updated": str(changed)},
+            )  # fmt: skip
+        uow.commit()
+    return changed
 
 
 ACTIVE_AUTHORIZATION_STATUSES = frozenset(
