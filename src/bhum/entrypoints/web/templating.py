@@ -23,6 +23,33 @@ TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
 STATIC_DIR = HERE / "static"
 
 
+def evidence_text(value: Any) -> str:
+    """An evidence value as a reviewer reads it: a code as "code (display)", yes/no for booleans,
+    lists comma-separated, ISO timestamps as date and time; never a Python repr."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Mapping) and "code" in value:
+        display = value.get("display")
+        return f"{value['code']} ({display})" if display else str(value["code"])
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k.replace('_', ' ')}: {evidence_text(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(evidence_text(v) for v in value) if value else "none"
+    if value is None:
+        return "not documented"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str) and len(value) > 19 and value[10:11] == "T":
+        try:
+            return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M %Z").strip()
+        except ValueError:
+            return value
+    return str(value)
+
+
+TEMPLATES.env.filters["evidence"] = evidence_text
+
+
 @dataclass(frozen=True, slots=True)
 class NavItem:
     label: str
