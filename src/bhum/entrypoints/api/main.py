@@ -24,13 +24,17 @@ def dependencies_for(application: Application) -> ApiDependencies:
     )
 
 
-def build_app(application: Application | None = None) -> FastAPI:
-    application = application or bootstrap(json_logs=True, log_level="INFO")
-    # Warm what the first request would otherwise pay for: the holiday tables (business-day clocks)
-    # and the policy packs.
+def warm(application: Application) -> None:
+    """Load what the first request would otherwise pay for, once per server process: the policy packs
+    and the holiday tables of the business-day clocks."""
     today = application.clock().date()
     application.holidays(date(today.year, 1, 1), date(today.year + 1, 12, 31))
     _ = application.packs
+
+
+def build_app(application: Application | None = None) -> FastAPI:
+    application = application or bootstrap(json_logs=True, log_level="INFO")
+    warm(application)
     # Secure cookies behind HTTPS (BHUM_SESSION_COOKIE_SECURE); the loopback demo runs on plain HTTP.
     secure = application.settings.session_cookie_secure
     return create_web_app(dependencies_for(application), WebOptions(cookie_secure=secure))
